@@ -1,0 +1,32 @@
+# ntrain: build, test, demo and benchmarks. `make setup` installs the system packages (Debian).
+SWIFT ?= swift
+APT_PACKAGES = libopenblas-dev zlib1g-dev libpng-dev dataset-fashion-mnist
+
+.PHONY: setup build release test test-release demo bench clean
+
+setup:
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi; \
+	else echo "setup: install$(foreach p,$(APT_PACKAGES), $(p)) with your package manager"; fi
+
+build: setup
+	$(SWIFT) build
+
+release: setup
+	$(SWIFT) build -c release
+
+# Unit, gradient, golden and CLI tests. Engine targets are always optimised, so a debug build is enough.
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: release
+	.build/release/ntrain train configs/fashion-mnist-lenet.json --out runs/demo
+	.build/release/ntrain eval runs/demo/best.mge
+
+bench: release
+	scripts/bench
+
+clean:
+	rm -rf .build

@@ -1,0 +1,118 @@
+import Foundation
+
+/// A concrete device that tensors live on.
+public enum Device: Equatable, Hashable, Sendable, CustomStringConvertible {
+    case cpu
+    case gpu(Int)
+
+    public var description: String {
+        switch self {
+        case .cpu: return "cpu0"
+        case .gpu(let i): return "gpu\(i)"
+        }
+    }
+}
+
+/// What a user asked for, in MegEngine's grammar `^([cxg]pu)(\d+|x)$`: `cpux`, `cpu0`, `gpux`,
+/// `gpu1`, `xpux` (a GPU when one is usable, else the CPU).
+public struct DeviceSpec: Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable { case cpu = "c", gpu = "g", any = "x" }
+    public let kind: Kind
+    /// nil for `x` (the default device of that kind).
+    public let index: Int?
+
+    public init(kind: Kind, index: Int?) {
+        self.kind = kind
+        self.index = index
+    }
+
+    /// Parses a device string; throws `DeviceError.invalid` listing the valid forms.
+    public init(parsing text: String) throws {
+        let s = text.trimmingCharacters(in: .whitespaces).lowercased()
+        guard s.count >= 4, s.dropFirst().hasPrefix("pu"), let kind = Kind(rawValue: String(s.prefix(1))) else {
+            throw DeviceError.invalid(text)
+        }
+        let suffix = s.dropFirst(3)
+        if suffix == "x" {
+            self.init(kind: kind, index: nil)
+        } else if !suffix.isEmpty, suffix.allSatisfy(\.isASCII), suffix.allSatisfy(\.isNumber), let i = Int(suffix), i < 1 << 20 {
+            self.init(kind: kind, index: i)
+        } else {
+            throw DeviceError.invalid(text)
+        }
+    }
+
+    public var description: String { "\(kind.rawValue)pu\(index.map(String.init) ?? "x")" }
+
+    /// The concrete device: CPU, or a GPU when CUDA is usable. `gpu*` never falls back silently.
+    public func resolve(cuda: CUDAAvailability = .probe()) throws -> Device {
+        switch kind {
+        case .cpu:
+            return .cpu
+        case .gpu:
+            switch cuda {
+            case .unavailable(let reason): throw DeviceError.gpuUnavailable(requested: description, reason: reason)
+            case .available(let count):
+                let i = index ?? 0
+                guard i < count else { throw DeviceError.indexOutOfRange(requested: description, count: count) }
+                return .gpu(i)
+            }
+        case .any:
+            if case .available(let count) = cuda, count > (index ?? 0) { return .gpu(index ?? 0) }
+            return .cpu
+        }
+    }
+
+    /// Device precedence (DESIGN §4): flag > config > `MGE_DEFAULT_DEVICE` > `xpux`.
+    public static func select(flag: String?, config: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DeviceSpec {
+        if let flag { return try DeviceSpec(parsing: flag) }
+        if let config { return try DeviceSpec(parsing: config) }
+        if let env = environment["MGE_DEFAULT_DEVICE"], !env.isEmpty { return try DeviceSpec(parsing: env) }
+        return DeviceSpec(kind: .any, index: nil)
+    }
+}
+
+/// Whether a CUDA device can be used, and if not, why.
+public enum CUDAAvailability: Equatable, Sendable {
+    case available(deviceCount: Int)
+    case unavailable(String)
+
+    /// Looks for the CUDA driver at run time (`dlopen`), so the binary runs where none exists.
+    public static func probe() -> CUDAAvailability {
+        guard let handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL) else {
+            return .unavailable("no CUDA driver: libcuda.so.1 could not be loaded")
+        }
+        defer { dlclose(handle) }
+        typealias InitFn = @convention(c) (UInt32) -> Int32
+        typealias CountFn = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
+        guard let initSym = dlsym(handle, "cuInit"), let countSym = dlsym(handle, "cuDeviceGetCount") else {
+            return .unavailable("the CUDA driver library lacks cuInit/cuDeviceGetCount")
+        }
+        let cuInit = unsafeBitCast(initSym, to: InitFn.self)
+        let cuDeviceGetCount = unsafeBitCast(countSym, to: CountFn.self)
+        let status = cuInit(0)
+        guard status == 0 else { return .unavailable("cuInit failed with CUDA error \(status) (no device or driver mismatch)") }
+        var n: Int32 = 0
+        guard cuDeviceGetCount(&n) == 0, n > 0 else { return .unavailable("the CUDA driver reports no devices") }
+        // The CUDA kernels are not part of this build yet; report that rather than pretend.
+        return .unavailable("a CUDA driver with \(n) device(s) was found, but this build of ntrain has no GPU backend yet")
+    }
+}
+
+/// Errors from parsing or resolving a device string.
+public enum DeviceError: Error, CustomStringConvertible, Equatable {
+    case invalid(String)
+    case gpuUnavailable(requested: String, reason: String)
+    case indexOutOfRange(requested: String, count: Int)
+
+    public var description: String {
+        switch self {
+        case .invalid(let s):
+            return "invalid device '\(s)': expected cpux, cpuN, gpux, gpuN or xpux (N = 0, 1, …), as in MegEngine"
+        case .gpuUnavailable(let r, let reason):
+            return "device \(r) is not usable: \(reason). Use --device cpux (or xpux to fall back to the CPU)"
+        case .indexOutOfRange(let r, let count):
+            return "device \(r) does not exist: \(count) GPU(s) found (gpu0…gpu\(count - 1))"
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import CBLAS
+import Dispatch
+import Foundation
+
+/// Batch-level parallelism. Work is split into `threadCount` contiguous chunks whose boundaries
+/// depend only on the thread count, and every reduction across chunks is summed in chunk order,
+/// so the same seed and thread count give bit-identical results.
+public enum Parallel {
+    nonisolated(unsafe) private static var configured = false
+    nonisolated(unsafe) private static var _threadCount = defaultThreadCount()
+
+    /// `NTRAIN_THREADS`, else the number of active cores.
+    public static func defaultThreadCount() -> Int {
+        if let s = ProcessInfo.processInfo.environment["NTRAIN_THREADS"], let n = Int(s), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Threads used by kernels. OpenBLAS itself runs single-threaded: we parallelise over the
+    /// batch, which beats OpenBLAS's threading on the small GEMMs of these models.
+    public static var threadCount: Int {
+        get { configureBLAS(); return _threadCount }
+        set { precondition(newValue > 0); _threadCount = newValue; configureBLAS() }
+    }
+
+    private static func configureBLAS() {
+        if !configured {
+            configured = true
+            openblas_set_num_threads(1)
+        }
+    }
+
+    /// Calls `body` on disjoint contiguous ranges covering 0..<n, concurrently. Ranges hold at
+    /// least `minChunk` items (so tiny work stays on one thread). `body` receives the chunk index too.
+    public static func forEachChunk(_ n: Int, minChunk: Int = 1, _ body: (_ chunk: Int, _ range: Range<Int>) -> Void) {
+        guard n > 0 else { return }
+        let chunks = chunkCount(n, minChunk: minChunk)
+        if chunks == 1 { body(0, 0..<n); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body(c, chunkRange(c, of: chunks, n: n))
+        }
+    }
+
+    /// Number of chunks `forEachChunk` uses for `n` items.
+    public static func chunkCount(_ n: Int, minChunk: Int = 1) -> Int {
+        max(1, min(threadCount, n / max(1, minChunk)))
+    }
+
+    /// The range of chunk `c` of `chunks` over 0..<n (balanced, contiguous).
+    public static func chunkRange(_ c: Int, of chunks: Int, n: Int) -> Range<Int> {
+        let base = n / chunks, extra = n % chunks
+        let start = c * base + min(c, extra)
+        return start..<(start + base + (c < extra ? 1 : 0))
+    }
+}

@@ -1,0 +1,149 @@
+/// An n-dimensional, row-major, contiguous array on a device, with an optional autograd history.
+///
+/// Tensors are reference types, as in PyTorch: `reshape` returns a view that shares storage, and
+/// in-place updates (optimizer steps) are seen through every view. Ops always produce contiguous
+/// results, so strides are always the row-major ones derived from `shape`.
+public final class Tensor: CustomStringConvertible {
+    public let shape: Shape
+    public let dtype: DType
+    public let device: Device
+    public let storage: Storage
+    /// Leaf tensors with `requiresGrad` receive `.grad` from `backward()`.
+    public var requiresGrad: Bool
+    /// Accumulated gradient (same shape, float32).
+    public var grad: Tensor?
+    /// The op that produced this tensor, while its graph is alive.
+    public internal(set) var gradNode: GradNode?
+
+    /// Uninitialised tensor (contents are whatever the pool buffer held).
+    public init(uninitialized shape: Shape, dtype: DType = .float32, device: Device = .cpu) {
+        self.shape = shape
+        self.dtype = dtype
+        self.device = device
+        self.storage = Storage(byteCount: max(1, shape.count) * dtype.byteSize)
+        self.requiresGrad = false
+    }
+
+    /// A view of `storage` with another shape (same element count).
+    public init(sharing storage: Storage, shape: Shape, dtype: DType, device: Device = .cpu) {
+        precondition(shape.count * dtype.byteSize <= storage.byteCount, "view larger than its storage")
+        self.shape = shape
+        self.dtype = dtype
+        self.device = device
+        self.storage = storage
+        self.requiresGrad = false
+    }
+
+    /// A float32 tensor holding `scalars` in row-major order.
+    public convenience init(shape: Shape, scalars: [Float], requiresGrad: Bool = false) {
+        precondition(shape.count == scalars.count, "shape \(shape) needs \(shape.count) values, got \(scalars.count)")
+        self.init(uninitialized: shape)
+        scalars.withUnsafeBufferPointer { src in
+            if let base = src.baseAddress { data.update(from: base, count: scalars.count) }
+        }
+        self.requiresGrad = requiresGrad
+    }
+
+    /// An int32 tensor (class indices) holding `values`.
+    public convenience init(shape: Shape, int32s values: [Int32]) {
+        precondition(shape.count == values.count, "shape \(shape) needs \(shape.count) values, got \(values.count)")
+        self.init(uninitialized: shape, dtype: .int32)
+        let p = storage.bytes.assumingMemoryBound(to: Int32.self)
+        for i in 0..<values.count { p[i] = values[i] }
+    }
+
+    /// A scalar (rank-0) float32 tensor.
+    public convenience init(_ value: Float) { self.init(shape: [], scalars: [value]) }
+
+    public static func zeros(_ shape: Shape, dtype: DType = .float32) -> Tensor {
+        let t = Tensor(uninitialized: shape, dtype: dtype)
+        t.storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, shape.count) * dtype.byteSize)
+        return t
+    }
+
+    public static func full(_ shape: Shape, _ value: Float) -> Tensor {
+        let t = Tensor(uninitialized: shape)
+        t.data.initialize(repeating: value, count: shape.count)
+        return t
+    }
+
+    public static func ones(_ shape: Shape) -> Tensor { full(shape, 1) }
+
+    // MARK: Element access
+
+    public var count: Int { shape.count }
+    public var rank: Int { shape.rank }
+
+    /// Float32 elements; traps for other dtypes.
+    public var data: UnsafeMutablePointer<Float> {
+        precondition(dtype == .float32, "expected a float32 tensor, got \(dtype)")
+        return storage.bytes.assumingMemoryBound(to: Float.self)
+    }
+
+    /// Int32 elements (class indices); traps for other dtypes.
+    public var int32Data: UnsafeMutablePointer<Int32> {
+        precondition(dtype == .int32, "expected an int32 tensor, got \(dtype)")
+        return storage.bytes.assumingMemoryBound(to: Int32.self)
+    }
+
+    /// UInt8 elements (raw pixels); traps for other dtypes.
+    public var uint8Data: UnsafeMutablePointer<UInt8> {
+        precondition(dtype == .uint8, "expected a uint8 tensor, got \(dtype)")
+        return storage.bytes.assumingMemoryBound(to: UInt8.self)
+    }
+
+    /// Int64 elements; traps for other dtypes.
+    public var int64Data: UnsafeMutablePointer<Int64> {
+        precondition(dtype == .int64, "expected an int64 tensor, got \(dtype)")
+        return storage.bytes.assumingMemoryBound(to: Int64.self)
+    }
+
+    /// Contents converted to Float, in row-major order (any dtype).
+    public var scalars: [Float] {
+        let n = count
+        switch dtype {
+        case .float32: return Array(UnsafeBufferPointer(start: data, count: n))
+        case .int32: return (0..<n).map { Float(int32Data[$0]) }
+        case .int64: return (0..<n).map { Float(int64Data[$0]) }
+        case .uint8: return (0..<n).map { Float(uint8Data[$0]) }
+        }
+    }
+
+    /// The single value of a one-element tensor.
+    public func item() -> Float {
+        precondition(count == 1, "item() needs a one-element tensor, shape is \(shape)")
+        return scalars[0]
+    }
+
+    /// Raw bytes (little-endian on every supported platform), for checkpoints.
+    public var byteCount: Int { count * dtype.byteSize }
+
+    // MARK: Copies
+
+    /// A new tensor with the same contents and no autograd history.
+    public func copy() -> Tensor {
+        let t = Tensor(uninitialized: shape, dtype: dtype, device: device)
+        t.storage.bytes.copyMemory(from: storage.bytes, byteCount: byteCount)
+        return t
+    }
+
+    /// The same storage without autograd history (PyTorch's `detach`).
+    public func detached() -> Tensor { Tensor(sharing: storage, shape: shape, dtype: dtype, device: device) }
+
+    /// Overwrites this tensor's contents with `other`'s (same shape and dtype).
+    public func assign(_ other: Tensor) {
+        precondition(other.shape == shape && other.dtype == dtype, "assign: \(other.shape) \(other.dtype) into \(shape) \(dtype)")
+        if other.storage !== storage { storage.bytes.copyMemory(from: other.storage.bytes, byteCount: byteCount) }
+    }
+
+    /// Sets every element to zero.
+    public func zero() {
+        storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
+    }
+
+    public var description: String {
+        let values = scalars
+        let shown = values.prefix(8).map { "\($0)" }.joined(separator: ", ")
+        return "Tensor(\(shape), \(dtype)\(requiresGrad ? ", requiresGrad" : ""): [\(shown)\(values.count > 8 ? ", …" : "")])"
+    }
+}

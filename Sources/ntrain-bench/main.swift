@@ -1,0 +1,2 @@
+import NTrainEngine
+print("ntrain-bench: no benchmarks yet")
