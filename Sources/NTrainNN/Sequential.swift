@@ -1,0 +1,41 @@
+import NTrainCore
+
+/// Modules applied in order. Children are named "0", "1", … (PyTorch's `nn.Sequential`) unless
+/// given names, as the built-in models do (`conv1`, `fc1`, …).
+public final class Sequential: Module {
+    public private(set) var layers: [(String, Module)]
+
+    public init(_ modules: [Module]) {
+        layers = modules.enumerated().map { (String($0.offset), $0.element) }
+    }
+
+    public init(named: [(String, Module)]) {
+        precondition(Set(named.map(\.0)).count == named.count, "duplicate layer names")
+        layers = named
+    }
+
+    public override var children: [(String, Module)] { layers }
+
+    public override func forward(_ input: Tensor) -> Tensor {
+        var x = input
+        for (_, layer) in layers { x = layer.forward(x) }
+        return x
+    }
+
+    public override func outputShape(for input: Shape) throws -> Shape {
+        var s = input
+        for (_, layer) in layers { s = try layer.outputShape(for: s) }
+        return s
+    }
+
+    /// One row per layer: name, description, output shape, parameter count.
+    public func summaryRows(input: Shape) throws -> [(name: String, layer: String, output: Shape, parameters: Int)] {
+        var s = input
+        var rows: [(name: String, layer: String, output: Shape, parameters: Int)] = []
+        for (name, layer) in layers {
+            s = try layer.outputShape(for: s)
+            rows.append((name, layer.summary, s, layer.parameterCount))
+        }
+        return rows
+    }
+}
