@@ -1,0 +1,194 @@
+/// The `data` section: which dataset, where, batching and transforms (docs/config.md).
+public struct DataConfig: Codable, Equatable, Sendable {
+    public var dataset: DatasetName
+    /// Dataset root folder; nil: `NTRAIN_DATA` or `~/.cache/ntrain/datasets`.
+    public var root: String? = nil
+    public var batchSize = 64
+    public var shuffle = true
+    public var dropLast = false
+    public var transforms: [TransformSpec] = []
+    public var evalBatchSize = 1000
+    /// Fraction of the training set held out for evaluation; nil evaluates on the test split.
+    public var validation: Double? = nil
+    /// Options of `synthetic_linear` (non-nil exactly for that dataset).
+    public var syntheticLinear: SyntheticLinearOptions? = nil
+    /// Options of `random` (non-nil exactly for that dataset).
+    public var random: RandomDataOptions? = nil
+    /// Options of `image_csv` (non-nil exactly for that dataset).
+    public var imageCSV: ImageCSVOptions? = nil
+
+    public init(dataset: DatasetName) {
+        self.dataset = dataset
+        switch dataset {
+        case .syntheticLinear: syntheticLinear = SyntheticLinearOptions()
+        case .random: random = RandomDataOptions()
+        case .imageCSV: imageCSV = ImageCSVOptions(path: "")
+        default: break
+        }
+    }
+
+    static var schema: Schema {
+        .variants(
+            key: "dataset", defaultCase: nil,
+            common: [
+                "root": .nullable(.string), "batch_size": .integer(.atLeastOne), "shuffle": .bool, "drop_last": .bool,
+                "transforms": .array(TransformSpec.schema), "eval_batch_size": .integer(.atLeastOne),
+                "validation": .nullable(.number(.unitExclusive)),
+            ],
+            cases: [
+                "mnist": [:], "fashion-mnist": [:], "cifar10": [:],
+                "synthetic_linear": SyntheticLinearOptions.schema, "random": RandomDataOptions.schema,
+                "image_csv": ImageCSVOptions.schema,
+            ])
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        guard let dataset: DatasetName = try c.optional("dataset") else { throw c.error("dataset", "missing; set it to one of \(DatasetName.allCases.map(\.rawValue).joined(separator: ", "))") }
+        self.init(dataset: dataset)
+        root = try c.optional("root")
+        batchSize = try c.value("batch_size", default: batchSize)
+        shuffle = try c.value("shuffle", default: shuffle)
+        dropLast = try c.value("drop_last", default: dropLast)
+        transforms = try c.value("transforms", default: transforms)
+        evalBatchSize = try c.value("eval_batch_size", default: evalBatchSize)
+        validation = try c.optional("validation")
+        switch dataset {
+        case .syntheticLinear: syntheticLinear = try SyntheticLinearOptions(from: decoder)
+        case .random: random = try RandomDataOptions(from: decoder)
+        case .imageCSV: imageCSV = try ImageCSVOptions(from: decoder)
+        default: break
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ConfigKey.self)
+        try c.put("dataset", dataset)
+        try c.putOptional("root", root)
+        try c.put("batch_size", batchSize)
+        try c.put("shuffle", shuffle)
+        try c.put("drop_last", dropLast)
+        try c.put("transforms", transforms)
+        try c.put("eval_batch_size", evalBatchSize)
+        try c.putOptional("validation", validation)
+        try syntheticLinear?.encode(to: encoder)
+        try random?.encode(to: encoder)
+        try imageCSV?.encode(to: encoder)
+    }
+}
+
+/// `synthetic_linear`: x uniform in `range`, y = weight·x + bias + N(0, noise²) (MindSpore's tutorial).
+public struct SyntheticLinearOptions: Codable, Equatable, Sendable {
+    public var count = 1600
+    public var testCount = 200
+    public var features = 1
+    /// One weight per feature; default 2.0 each.
+    public var weight: [Double] = [2]
+    public var bias = 3.0
+    public var noise = 1.0
+    public var range: [Double] = [-10, 10]
+
+    public init() {}
+
+    static let schema: [String: Schema] = [
+        "count": .integer(.atLeastOne), "test_count": .integer(.atLeastOne), "features": .integer(.atLeastOne),
+        "weight": .array(.number(.any), minCount: 1), "bias": .number(.any), "noise": .number(.nonNegative),
+        "range": .array(.number(.any), minCount: 2),
+    ]
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        count = try c.value("count", default: count)
+        testCount = try c.value("test_count", default: testCount)
+        features = try c.value("features", default: features)
+        weight = try c.value("weight", default: [Double](repeating: 2, count: features))
+        guard weight.count == features else { throw c.error("weight", "has \(weight.count) values but features is \(features); give one weight per feature") }
+        bias = try c.value("bias", default: bias)
+        noise = try c.value("noise", default: noise)
+        range = try c.value("range", default: range)
+        guard range.count == 2, range[0] < range[1] else { throw c.error("range", "expected [low, high] with low < high") }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ConfigKey.self)
+        try c.put("count", count)
+        try c.put("test_count", testCount)
+        try c.put("features", features)
+        try c.put("weight", weight)
+        try c.put("bias", bias)
+        try c.put("noise", noise)
+        try c.put("range", range)
+    }
+}
+
+/// `random`: uniform random images with random labels (MXNet's Module example).
+public struct RandomDataOptions: Codable, Equatable, Sendable {
+    public var count = 1000
+    public var testCount = 200
+    /// Image shape [C, H, W].
+    public var shape = [3, 32, 32]
+    public var classes = 10
+
+    public init() {}
+
+    static let schema: [String: Schema] = [
+        "count": .integer(.atLeastOne), "test_count": .integer(.atLeastOne),
+        "shape": .array(.integer(.atLeastOne), minCount: 1), "classes": .integer(.atLeastOne),
+    ]
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        count = try c.value("count", default: count)
+        testCount = try c.value("test_count", default: testCount)
+        shape = try c.value("shape", default: shape)
+        guard shape.count == 3 else { throw c.error("shape", "expected [channels, height, width], got \(shape.count) values") }
+        classes = try c.value("classes", default: classes)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ConfigKey.self)
+        try c.put("count", count)
+        try c.put("test_count", testCount)
+        try c.put("shape", shape)
+        try c.put("classes", classes)
+    }
+}
+
+/// `image_csv`: a CSV of `image_path,label` rows (PNG/PGM images, paths relative to the CSV).
+public struct ImageCSVOptions: Codable, Equatable, Sendable {
+    /// Training CSV (required for this dataset).
+    public var path: String
+    /// Test CSV; nil: evaluate on `data.validation` or on the training set.
+    public var testPath: String? = nil
+    /// Number of classes; nil: one more than the largest label.
+    public var classes: Int? = nil
+    /// Load images with this many channels (1 gray, 3 RGB); nil: as stored in the first image.
+    public var channels: Int? = nil
+
+    public init(path: String) { self.path = path }
+
+    static let schema: [String: Schema] = [
+        "path": .string, "test_path": .nullable(.string), "classes": .nullable(.integer(.atLeastOne)),
+        "channels": .nullable(.integer(NumberRange(min: 1, max: 3))),
+    ]
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        guard let path: String = try c.optional("path"), !path.isEmpty else {
+            throw c.error("path", "missing; image_csv needs the path of a CSV file with image_path,label rows")
+        }
+        self.path = path
+        testPath = try c.optional("test_path")
+        classes = try c.optional("classes")
+        channels = try c.optional("channels")
+        if let ch = channels, ch != 1, ch != 3 { throw c.error("channels", "must be 1 (gray) or 3 (RGB), got \(ch)") }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ConfigKey.self)
+        try c.put("path", path)
+        try c.putOptional("test_path", testPath)
+        try c.putOptional("classes", classes)
+        try c.putOptional("channels", channels)
+    }
+}

@@ -1,0 +1,79 @@
+/// The `model` section: a built-in `arch` or a sequential `layers` list (exactly one of them).
+public struct ModelConfig: Codable, Equatable, Sendable {
+    /// A built-in architecture; nil when `layers` is given.
+    public var arch: Architecture?
+    /// A sequential stack; nil when `arch` is given.
+    public var layers: [LayerSpec]?
+    /// Activation of a built-in arch; resolved to the arch's own default (nil for `linear`).
+    public var activation: Activation?
+    /// Pooling of a convolutional arch; resolved to the arch's own default (nil for mlp/linear).
+    public var pool: PoolKind?
+    public var initialization: InitScheme = .kaimingUniform
+    /// Hidden layer sizes of `mlp`.
+    public var hidden: [Int] = [128]
+    /// Dropout probability after each hidden layer of `mlp`.
+    public var dropout = 0.0
+
+    public init(arch: Architecture) {
+        self.arch = arch
+        self.activation = arch.defaultActivation
+        self.pool = arch.defaultPool
+    }
+
+    public init(layers: [LayerSpec]) { self.layers = layers }
+
+    /// Keys each architecture accepts besides `arch` and `init`.
+    static func archKeys(_ arch: Architecture) -> [String: Schema] {
+        var keys: [String: Schema] = [:]
+        if arch.defaultActivation != nil { keys["activation"] = .choice(Activation.self) }
+        if arch.defaultPool != nil { keys["pool"] = .choice(PoolKind.self) }
+        if arch == .mlp {
+            keys["hidden"] = .array(.integer(.atLeastOne))
+            keys["dropout"] = .number(.unitOpen)
+        }
+        return keys
+    }
+
+    static var schema: Schema {
+        var cases: [String: [String: Schema]] = ["": ["layers": .array(LayerSpec.schema, minCount: 1)]]
+        for arch in Architecture.allCases { cases[arch.rawValue] = archKeys(arch) }
+        return .variants(key: "arch", defaultCase: "", common: ["init": .choice(InitScheme.self)], cases: cases)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        let arch: Architecture? = try c.optional("arch")
+        let layers: [LayerSpec]? = try c.optional("layers")
+        switch (arch, layers) {
+        case (let arch?, nil):
+            self.init(arch: arch)
+            activation = try c.value("activation", default: activation)
+            pool = try c.value("pool", default: pool)
+            if arch == .mlp {
+                hidden = try c.value("hidden", default: hidden)
+                dropout = try c.value("dropout", default: dropout)
+            }
+        case (nil, let layers?):
+            self.init(layers: layers)
+        case (.some, .some):
+            throw c.error("layers", "give either model.arch or model.layers, not both")
+        case (nil, nil):
+            throw c.error("arch", "missing; set model.arch to one of \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) or list model.layers")
+        }
+        initialization = try c.value("init", default: initialization)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ConfigKey.self)
+        try c.put("init", initialization)
+        if let layers { try c.put("layers", layers) }
+        guard let arch else { return }
+        try c.put("arch", arch)
+        if let activation { try c.put("activation", activation) }
+        if let pool { try c.put("pool", pool) }
+        if arch == .mlp {
+            try c.put("hidden", hidden)
+            try c.put("dropout", dropout)
+        }
+    }
+}
