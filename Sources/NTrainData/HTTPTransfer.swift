@@ -108,7 +108,8 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard writeError == nil else { return }
+        // Nothing is written once the answer was judged (a 404 page must not land in the part file).
+        guard writeError == nil, outcome == nil else { return }
         data.withUnsafeBytes { raw in
             var done = 0
             while done < raw.count {
