@@ -164,7 +164,7 @@ public enum TarReader {
 private struct BlockReader {
     let stream: ByteStream
     let name: String
-    private var buffer = [UInt8](repeating: 0, count: 1 << 20)
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
     init(stream: ByteStream, name: String) {
         self.stream = stream
