@@ -129,12 +129,17 @@ public final class DatasetDownloader {
                     break
                 } catch let e as DownloadError {
                     if case .io = e { throw e }
-                    failures[archive.name, default: []].append(e.description)
+                    if case let .allSourcesFailed(_, attempts) = e {
+                        failures[archive.name, default: []] += attempts
+                    } else {
+                        failures[archive.name, default: []].append(e.description)
+                    }
                 } catch let e as DatasetError {
                     try? FileManager.default.removeItem(at: folder.appendingPathComponent(archive.name))
                     failures[archive.name, default: []].append(e.description)
                 }
             }
+            if spec.officialBases.contains(base) { continue }  // the official host serves only the archive
             missing = missing.filter { file in
                 do {
                     try downloader.fetch(file, into: folder, from: [base.appendingPathComponent(file.name)], force: options.force,
