@@ -7,5 +7,5 @@ struct NTrainCommand: ParsableCommand {
         commandName: "ntrain",
         abstract: "Train and evaluate classic vision models from one JSON experiment file.",
         version: NTrainVersion.string,
-        subcommands: [])
+        subcommands: [DownloadCommand.self])
 }
