@@ -11,7 +11,24 @@ final class OptimizerGoldenTests: XCTestCase {
             c.setGradients(params, step: step)
             opt.step()
             for (i, p) in params.enumerated() {
-                assertClose(p.scalars, c.params[step][i], "\(c.name) step \(step + 1) param \(i)")
+                let label = "\(c.name) step \(step + 1) param \(i)"
+                assertClose(p.scalars, c.params[step][i], label)
+                assertDisplacementClose(p.scalars, c.params[step][i], initial: c.initial[i], label)
+            }
+        }
+    }
+
+    /// A stricter check than the 1e-5 relative one on the values: the displacement from the
+    /// initial value (the sum of the updates) must agree to 1e-5 relative, up to 4 float32 ulps of
+    /// the parameter's magnitude (the rounding of the stored values themselves).
+    private func assertDisplacementClose(_ actual: [Float], _ expected: [Double], initial: [Float], _ label: String,
+                                         file: StaticString = #filePath, line: UInt = #line) {
+        for j in 0..<actual.count {
+            let da = Double(actual[j]) - Double(initial[j]), de = expected[j] - Double(initial[j])
+            let ulp = Double(Float(Swift.max(Swift.abs(expected[j]), Double(Swift.abs(initial[j])))).ulp)
+            if !(Swift.abs(da - de) <= 1e-5 * Swift.abs(de) + 4 * ulp) {
+                XCTFail("\(label): element \(j) moved by \(da), PyTorch by \(de)", file: file, line: line)
+                return
             }
         }
     }
