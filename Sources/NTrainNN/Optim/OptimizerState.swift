@@ -9,7 +9,9 @@ import NTrainCore
 public struct OptimizerState {
     /// The optimizer kind (`"sgd"`, `"adam"`, …).
     public var optimizer: String
+    /// Per-parameter buffers by entry name (`"3.exp_avg"`), float32, shaped like their parameter.
     public var tensors: [String: Tensor]
+    /// Step counts and other per-parameter numbers (`"3.step"`, `"3.mu_product"`) and `"lr"`.
     public var scalars: [String: Double]
 
     /// The JSON part of the state: everything except tensor data.
