@@ -37,10 +37,11 @@ extension Kernels {
                     }
                 }
                 if log {
-                    for i in 0..<inner { s[i] = m[i] + Foundation.log(s[i]) }
+                    // (x − max) − log Σ: subtracting max first keeps precision for large logits.
+                    for i in 0..<inner { s[i] = Foundation.log(s[i]) }
                     for r in 0..<reduced {
                         let xr = x + r * inner, yr = y + r * inner
-                        for i in 0..<inner { yr[i] = xr[i] - s[i] }
+                        for i in 0..<inner { yr[i] = (xr[i] - m[i]) - s[i] }
                     }
                 } else {
                     for i in 0..<inner { s[i] = 1 / s[i] }
@@ -66,8 +67,8 @@ extension Kernels {
             s += e
         }
         if log {
-            let shift = m + Foundation.log(s)
-            for i in 0..<n { y[i] = x[i] - shift }
+            let logSum = Foundation.log(s)
+            for i in 0..<n { y[i] = (x[i] - m) - logSum }
         } else {
             let inv = 1 / s
             for i in 0..<n { y[i] *= inv }
