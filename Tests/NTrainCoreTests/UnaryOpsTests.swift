@@ -69,3 +69,36 @@ final class UnaryOpsTests: XCTestCase {
         for i in stride(from: 0, to: x.count, by: 97) { XCTAssertEqual(rs[i], Swift.max(xs[i], 0)) }
     }
 }
+
+final class FastMathTests: XCTestCase {
+    /// Kernels.exp replaces libm's expf in hot loops; it must stay within a few ulp everywhere.
+    func testExpMatchesLibm() {
+        var worst: Double = 0
+        var x: Float = -87
+        while x < 88.7 {
+            let exact = Foundation.exp(Double(x)), approx = Double(Kernels.exp(x))
+            worst = Swift.max(worst, Swift.abs(approx - exact) / exact)
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(Kernels.exp(0), 1)
+        XCTAssertEqual(Kernels.exp(-200), 0)
+        XCTAssertEqual(Kernels.exp(100), .infinity)
+        XCTAssertEqual(Kernels.exp(.infinity), .infinity)
+        XCTAssertEqual(Kernels.exp(-.infinity), 0)
+        XCTAssertTrue(Kernels.exp(.nan).isNaN)
+        XCTAssertEqual(Kernels.exp(88.7), Float(Foundation.exp(Double(Float(88.7)))), accuracy: 1e32)
+    }
+
+    func testTanhAndSigmoidMatchLibm() {
+        let xs: [Float] = stride(from: -20 as Float, through: 20, by: 0.0173).map { $0 } + [0, 1e-6, -1e-6, 0.624, 0.626, .nan]
+        let t = Tensor(shape: [xs.count], scalars: xs).tanh().scalars
+        let s = Tensor(shape: [xs.count], scalars: xs).sigmoid().scalars
+        for (i, x) in xs.enumerated() {
+            if x.isNaN { XCTAssertTrue(t[i].isNaN && s[i].isNaN); continue }
+            let exactT = Foundation.tanh(Double(x)), exactS = 1 / (1 + Foundation.exp(-Double(x)))
+            XCTAssertEqual(Double(t[i]), exactT, accuracy: 3e-7 * Swift.max(1e-30, Swift.abs(exactT)) + 1e-38, "tanh(\(x))")
+            XCTAssertEqual(Double(s[i]), exactS, accuracy: 3e-7 * exactS, "sigmoid(\(x))")
+        }
+    }
+}

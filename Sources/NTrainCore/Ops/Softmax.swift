@@ -29,12 +29,9 @@ extension Kernels {
                 }
                 s.update(repeating: 0, count: inner)
                 for r in 0..<reduced {
-                    let xr = x + r * inner, yr = y + r * inner
-                    for i in 0..<inner {
-                        let e = Foundation.exp(xr[i] - m[i])
-                        yr[i] = e
-                        s[i] += e
-                    }
+                    let yr = y + r * inner
+                    Kernels.exp(x + r * inner, minus: m, into: yr, count: inner)
+                    for i in 0..<inner { s[i] += yr[i] }
                 }
                 if log {
                     // (x − max) − log Σ: subtracting max first keeps precision for large logits.
@@ -60,12 +57,9 @@ extension Kernels {
     static func softmaxRow(_ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ n: Int, log: Bool) {
         var m = x[0]
         for i in 1..<Swift.max(1, n) { m = x[i] > m ? x[i] : m }
-        var s: Float = 0
-        for i in 0..<n {
-            let e = Foundation.exp(x[i] - m)
-            y[i] = e
-            s += e
-        }
+        // Exponentiate first (vectorised), then sum in fixed order.
+        Kernels.exp(x, minus: m, into: y, count: n)
+        let s = sumContiguous(y, n)
         if log {
             let logSum = Foundation.log(s)
             for i in 0..<n { y[i] = (x[i] - m) - logSum }
@@ -100,8 +94,8 @@ extension Tensor {
             // dx = g − softmax ⊙ Σ_axis g
             let total = Kernels.broadcast(Kernels.sum(g, axes: [ax]), to: y.shape)
             return [Kernels.map2(g, total) { g, t, o, r in
-                let yv = y.data
-                for i in r { o[i] = g[i] - Foundation.exp(yv[i]) * t[i] }
+                Kernels.exp(y.data + r.lowerBound, into: o + r.lowerBound, count: r.count)  // softmax
+                for i in r { o[i] = g[i] - o[i] * t[i] }
             }]
         }
     }

@@ -36,7 +36,7 @@ extension Kernels {
 extension Tensor {
     /// Elementwise eˣ.
     public func exp() -> Tensor {
-        let y = Kernels.map(self) { x, o, r in for i in r { o[i] = Foundation.exp(x[i]) } }
+        let y = Kernels.map(self) { x, o, r in Kernels.exp(x + r.lowerBound, into: o + r.lowerBound, count: r.count) }
         return y.recorded("exp", inputs: [self]) { g in
             [Kernels.map2(g, y) { g, y, o, r in for i in r { o[i] = g[i] * y[i] } }]
         }
@@ -65,7 +65,10 @@ extension Tensor {
         return Kernels.map(x) { x, o, r in for i in r { o[i] = Swift.abs(x[i]) } }
             .recorded("abs", inputs: [x]) { g in
                 [Kernels.map2(g, x) { g, x, o, r in
-                    for i in r { o[i] = x[i] > 0 ? g[i] : (x[i] < 0 ? -g[i] : 0) }
+                    for i in r {
+                        let gv = g[i], xv = x[i]
+                        o[i] = xv > 0 ? gv : (xv < 0 ? -gv : 0)
+                    }
                 }]
             }
     }
@@ -97,7 +100,11 @@ extension Tensor {
         precondition(!(a > b), "clamp: min \(a) is larger than max \(b)")
         return Kernels.map(x) { x, o, r in for i in r { o[i] = Swift.min(Swift.max(x[i], a), b) } }
             .recorded("clamp", inputs: [x]) { g in
-                [Kernels.map2(g, x) { g, x, o, r in for i in r { o[i] = x[i] >= a && x[i] <= b ? g[i] : 0 } }]
+                [Kernels.map2(g, x) { g, x, o, r in for i in r {
+                    let gv = g[i], xv = x[i]
+                    let low = xv >= a ? gv : 0
+                    o[i] = xv <= b ? low : 0
+                } }]
             }
     }
 }
