@@ -54,6 +54,8 @@ final class ConvTests: XCTestCase {
         Config(n: 3, c: 3, h: 5, w: 5, o: 6, kernel: (3, 3), stride: (1, 2), padding: (1, 1), groups: 3),
         Config(n: 2, c: 2, h: 5, w: 3, o: 2, kernel: (1, 1), stride: (2, 2), padding: (1, 0)),
         Config(n: 5, c: 1, h: 9, w: 9, o: 2, kernel: (5, 5), padding: (2, 2)),
+        // Large enough for several multi-image blocks per chunk (see Kernels.convBlockImages).
+        Config(n: 11, c: 8, h: 16, w: 15, o: 4, kernel: (3, 3), padding: (1, 0), groups: 2),
     ]
 
     private func make(_ cfg: Config, _ rng: inout RandomGenerator) -> (x: Tensor, w: Tensor, b: Tensor?, g: Conv2dGeometry) {

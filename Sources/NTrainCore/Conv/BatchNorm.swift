@@ -20,18 +20,12 @@ extension Kernels {
             for ch in range {
                 var total = 0.0
                 for i in 0..<n {
-                    let row = px + (i * c + ch) * s
-                    var r: Float = 0
-                    for j in 0..<s { r += row[j] }
-                    total += Double(r)
+                    total += Double(laneSum(px + (i * c + ch) * s, s))
                 }
                 let mu = Float(total / m)
                 var squares = 0.0
                 for i in 0..<n {
-                    let row = px + (i * c + ch) * s
-                    var r: Float = 0
-                    for j in 0..<s { let d = row[j] - mu; r += d * d }
-                    squares += Double(r)
+                    squares += Double(laneSumSquaredDeviations(px + (i * c + ch) * s, s, center: mu))
                 }
                 pm[ch] = mu
                 pv[ch] = Float(squares / m)
@@ -80,9 +74,7 @@ extension Kernels {
                 if needSums {
                     for i in 0..<n {
                         let off = (i * c + ch) * s
-                        let dy = pg + off, xr = px + off
-                        var a: Float = 0, b: Float = 0
-                        for j in 0..<s { a += dy[j]; b += dy[j] * (xr[j] - mu) }
+                        let (a, b) = laneSumAndProduct(pg + off, px + off, s, center: mu)
                         sumDy += Double(a)
                         sumDyXmu += Double(b)
                     }

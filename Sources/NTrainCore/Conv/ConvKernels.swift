@@ -1,9 +1,18 @@
 extension Kernels {
+    /// Images unfolded side by side into one GEMM, so the tiny per-image GEMMs of small
+    /// convolutions (LeNet: 6 or 16 output channels) become fewer, wider ones, while the block's
+    /// columns stay within ~256 KB (L2-resident between im2col and the GEMM).
+    static func convBlockImages(_ g: Conv2dGeometry) -> Int {
+        g.isPointwise ? 1 : max(1, min(16, 65536 / max(1, g.groupColumnRows * g.groups * g.outPixels)))
+    }
+
     /// 2-D convolution (cross-correlation, as PyTorch) by im2col + GEMM, parallel over the batch.
     ///
-    /// Each chunk of images unfolds one image at a time into its own slice of cached scratch and
-    /// multiplies each group's weight [O/g, C/g·kh·kw] by that group's rows of the columns. The bias
-    /// is written first and the GEMM accumulates onto it (beta = 1), so it costs no extra pass.
+    /// Each chunk of images works in its own slice of cached scratch, a block of images at a time:
+    /// the block is unfolded side by side into columns [C·kh·kw, B·oh·ow] and each group's weight
+    /// [O/g, C/g·kh·kw] multiplies its rows of the columns. With one image per block the GEMM
+    /// writes the output directly onto the bias (beta = 1); otherwise the bias is added while the
+    /// block's [O, B·oh·ow] result is scattered to [B, O, oh·ow]. 1x1 convolutions skip im2col.
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry) -> Tensor {
         precondition(x.shape == g.inputShape && weight.shape == g.weightShape, "conv2d: tensors do not match \(g)")
         precondition(bias == nil || bias!.shape == [g.outChannels], "conv2d: bias must be [\(g.outChannels)]")
@@ -13,29 +22,44 @@ extension Kernels {
         let chunks = Parallel.chunkCount(n)
         let kg = g.groupColumnRows, p = g.outPixels, og = g.outChannels / g.groups, groups = g.groups
         let outC = g.outChannels, pointwise = g.isPointwise
-        let colStride = pointwise ? 0 : Scratch.stride(kg * groups * p)
+        let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
+        let colFloats = pointwise ? 0 : Scratch.stride(kg * groups * p * block)
+        let outFloats = block > 1 ? Scratch.stride(outC * p * block) : 0
+        let chunkStride = colFloats + outFloats
         let inImage = g.inChannels * g.height * g.width, outImage = outC * p
         let px = x.data, pw = weight.data, po = out.data, pb = bias?.data
-        Scratch.withFloats(colStride * chunks) { scratch in
+        Scratch.withFloats(chunkStride * chunks) { scratch in
             Parallel.forEachChunk(n) { chunk, range in
-                let col = scratch + chunk * colStride
-                for i in range {
-                    let image = px + i * inImage
-                    let cols: UnsafePointer<Float>
+                let col = scratch + chunk * chunkStride, tmp = col + colFloats
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                    let nb = min(block, range.upperBound - start), cols = nb * p
+                    let image = px + start * inImage
+                    let columns: UnsafePointer<Float>
                     if pointwise {
-                        cols = UnsafePointer(image)
+                        columns = UnsafePointer(image)
                     } else {
-                        im2col(image, g, into: col)
-                        cols = UnsafePointer(col)
+                        for b in 0..<nb { im2col(image + b * inImage, g, into: col + b * p, rowStride: cols) }
+                        columns = UnsafePointer(col)
                     }
-                    let dst = po + i * outImage
-                    if let pb {
+                    let dst = po + start * outImage
+                    let direct = nb == 1
+                    let target = direct ? dst : tmp
+                    if direct, let pb {
                         for o in 0..<outC { (dst + o * p).update(repeating: pb[o], count: p) }
                     }
                     for grp in 0..<groups {
-                        gemm(transA: false, transB: false, m: og, n: p, k: kg,
-                             a: pw + grp * og * kg, lda: kg, b: cols + grp * kg * p, ldb: p,
-                             beta: pb == nil ? 0 : 1, c: dst + grp * og * p, ldc: p)
+                        gemm(transA: false, transB: false, m: og, n: cols, k: kg,
+                             a: pw + grp * og * kg, lda: kg, b: columns + grp * kg * cols, ldb: cols,
+                             beta: direct && pb != nil ? 1 : 0, c: target + grp * og * cols, ldc: cols)
+                    }
+                    if !direct {
+                        for b in 0..<nb {
+                            for o in 0..<outC {
+                                let s = tmp + o * cols + b * p, d = dst + b * outImage + o * p
+                                let bo = pb?[o] ?? 0
+                                for j in 0..<p { d[j] = s[j] + bo }
+                            }
+                        }
                     }
                 }
             }
@@ -45,10 +69,11 @@ extension Kernels {
 
     /// Gradients of `conv2d` for the output gradient `grad`; each part only when asked for.
     ///
-    /// Input gradient: per image, Wᵀ·dY per group into columns, then `col2im` (images are
-    /// independent, so no reduction). Weight and bias gradients: each chunk accumulates its images
-    /// into its own partial buffers, then the partials are summed in chunk order — deterministic
-    /// for a given thread count.
+    /// Works in the same image blocks as the forward pass, with the block's dY gathered to
+    /// [O, B·oh·ow]. Weight: dY·colsᵀ, accumulated per chunk into the chunk's own partial buffer;
+    /// the partials (and the bias partials) are then summed in chunk order — deterministic for a
+    /// given thread count. Input: Wᵀ·dY per group into columns, then `col2im` per image (images
+    /// are independent, so no reduction).
     public static func conv2dBackward(
         _ grad: Tensor, input x: Tensor, weight: Tensor, geometry g: Conv2dGeometry,
         inputGrad: Bool, weightGrad: Bool, biasGrad: Bool
@@ -66,70 +91,81 @@ extension Kernels {
         let kg = g.groupColumnRows, p = g.outPixels, og = g.outChannels / g.groups, groups = g.groups
         let outC = g.outChannels, pointwise = g.isPointwise
         let weightCount = g.weightShape.count
-        let needCols = !pointwise && (inputGrad || weightGrad)
-        let colStride = needCols ? Scratch.stride(kg * groups * p) : 0
-        let dwStride = weightGrad ? Scratch.stride(weightCount) : 0
-        let dbStride = biasGrad ? Scratch.stride(outC) : 0
-        let chunkStride = colStride + dwStride + dbStride
+        let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
+        let colFloats = !pointwise && (inputGrad || weightGrad) ? Scratch.stride(kg * groups * p * block) : 0
+        let dyFloats = block > 1 && (inputGrad || weightGrad) ? Scratch.stride(outC * p * block) : 0
+        let dwFloats = weightGrad ? Scratch.stride(weightCount) : 0
+        let dbFloats = biasGrad ? Scratch.stride(outC) : 0
+        let chunkStride = colFloats + dyFloats + dwFloats + dbFloats
         let inImage = g.inChannels * g.height * g.width, outImage = outC * p
         let px = x.data, pw = weight.data, pg = grad.data
         let pdx = dx?.data
 
         Scratch.withFloats(chunkStride * chunks) { scratch in
             Parallel.forEachChunk(n) { chunk, range in
-                let col = scratch + chunk * chunkStride
-                let partialW = col + colStride, partialB = partialW + dwStride
-                for i in range {
-                    let first = i == range.lowerBound
-                    let dy = pg + i * outImage
-                    let image = px + i * inImage
+                let col = scratch + chunk * chunkStride, dyBlock = col + colFloats
+                let partialW = dyBlock + dyFloats, partialB = partialW + dwFloats
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                    let first = start == range.lowerBound
+                    let nb = min(block, range.upperBound - start), cols = nb * p
+                    let dy0 = pg + start * outImage, image = px + start * inImage
+                    if biasGrad {
+                        for o in 0..<outC {
+                            var s = first ? 0 : partialB[o]
+                            for b in 0..<nb { s += laneSum(dy0 + b * outImage + o * p, p) }
+                            partialB[o] = s
+                        }
+                    }
+                    guard weightGrad || inputGrad else { continue }
+                    // dY of the block as [O, nb·p] (an image's own [O, p] when nb = 1).
+                    let dy: UnsafePointer<Float>
+                    if nb == 1 {
+                        dy = UnsafePointer(dy0)
+                    } else {
+                        for o in 0..<outC {
+                            for b in 0..<nb { (dyBlock + o * cols + b * p).update(from: dy0 + b * outImage + o * p, count: p) }
+                        }
+                        dy = UnsafePointer(dyBlock)
+                    }
                     if weightGrad {
-                        let cols: UnsafePointer<Float>
+                        let columns: UnsafePointer<Float>
                         if pointwise {
-                            cols = UnsafePointer(image)
+                            columns = UnsafePointer(image)
                         } else {
-                            im2col(image, g, into: col)
-                            cols = UnsafePointer(col)
+                            for b in 0..<nb { im2col(image + b * inImage, g, into: col + b * p, rowStride: cols) }
+                            columns = UnsafePointer(col)
                         }
                         for grp in 0..<groups {
-                            gemm(transA: false, transB: true, m: og, n: kg, k: p,
-                                 a: dy + grp * og * p, lda: p, b: cols + grp * kg * p, ldb: p,
+                            gemm(transA: false, transB: true, m: og, n: kg, k: cols,
+                                 a: dy + grp * og * cols, lda: cols, b: columns + grp * kg * cols, ldb: cols,
                                  beta: first ? 0 : 1, c: partialW + grp * og * kg, ldc: kg)
                         }
                     }
-                    if biasGrad {
-                        for o in 0..<outC {
-                            let row = dy + o * p
-                            var s: Float = 0
-                            for j in 0..<p { s += row[j] }
-                            partialB[o] = first ? s : partialB[o] + s
-                        }
-                    }
                     if let pdx {
-                        let dimage = pdx + i * inImage
-                        // Pointwise: the columns are the input gradient itself.
+                        let dimage = pdx + start * inImage
+                        // Pointwise (one image per block): the columns are the input gradient itself.
                         let dcol = pointwise ? dimage : col
                         for grp in 0..<groups {
-                            gemm(transA: true, transB: false, m: kg, n: p, k: og,
-                                 a: pw + grp * og * kg, lda: kg, b: dy + grp * og * p, ldb: p,
-                                 beta: 0, c: dcol + grp * kg * p, ldc: p)
+                            gemm(transA: true, transB: false, m: kg, n: cols, k: og,
+                                 a: pw + grp * og * kg, lda: kg, b: dy + grp * og * cols, ldb: cols,
+                                 beta: 0, c: dcol + grp * kg * cols, ldc: cols)
                         }
                         if !pointwise {
-                            dimage.update(repeating: 0, count: inImage)
-                            col2im(col, g, into: dimage)
+                            dimage.update(repeating: 0, count: nb * inImage)
+                            for b in 0..<nb { col2im(col + b * p, g, into: dimage + b * inImage, rowStride: cols) }
                         }
                     }
                 }
             }
             // Sum the per-chunk partials in chunk order.
             for c in 0..<chunks {
-                let base = scratch + c * chunkStride + colStride
+                let base = scratch + c * chunkStride + colFloats + dyFloats
                 if let dw {
                     let d = dw.data
                     for j in 0..<weightCount { d[j] += base[j] }
                 }
                 if let db {
-                    let d = db.data, b = base + dwStride
+                    let d = db.data, b = base + dwFloats
                     for j in 0..<outC { d[j] += b[j] }
                 }
             }

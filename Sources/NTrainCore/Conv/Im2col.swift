@@ -10,9 +10,12 @@ extension Kernels {
 
     /// Unfolds one image [C, H, W] into the im2col matrix [C·kh·kw, oh·ow]: row (c, ki, kj) holds
     /// the input pixel each output pixel sees through kernel tap (ki, kj), zero where it is padding.
-    public static func im2col(_ image: UnsafePointer<Float>, _ g: Conv2dGeometry, into col: UnsafeMutablePointer<Float>) {
+    /// Rows are `rowStride` floats apart (default oh·ow), so several images can sit side by side.
+    public static func im2col(
+        _ image: UnsafePointer<Float>, _ g: Conv2dGeometry, into col: UnsafeMutablePointer<Float>, rowStride: Int? = nil
+    ) {
         let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, sy = g.strideY, sx = g.strideX
-        let p = oh * ow
+        let p = rowStride ?? oh * ow
         for c in 0..<g.inChannels {
             let plane = image + c * h * w
             for ki in 0..<g.kernelHeight {
@@ -44,9 +47,12 @@ extension Kernels {
 
     /// The adjoint of `im2col`: adds every entry of `col` [C·kh·kw, oh·ow] into the input pixel it
     /// came from. `image` [C, H, W] must be initialised (zero it for a plain gradient).
-    public static func col2im(_ col: UnsafePointer<Float>, _ g: Conv2dGeometry, into image: UnsafeMutablePointer<Float>) {
+    /// Rows of `col` are `rowStride` floats apart (default oh·ow).
+    public static func col2im(
+        _ col: UnsafePointer<Float>, _ g: Conv2dGeometry, into image: UnsafeMutablePointer<Float>, rowStride: Int? = nil
+    ) {
         let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, sy = g.strideY, sx = g.strideX
-        let p = oh * ow
+        let p = rowStride ?? oh * ow
         for c in 0..<g.inChannels {
             let plane = image + c * h * w
             for ki in 0..<g.kernelHeight {

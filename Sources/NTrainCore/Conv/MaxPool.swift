@@ -15,10 +15,15 @@ extension Kernels {
         let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
         let src = x.data, dst = out.data, idx = indices.int32Data
         guard out.count > 0 else { return (out, indices) }
+        let pairs = kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0
         Parallel.forEachChunk(planes, minChunk: planesPerChunk(h * w)) { _, range in
             for plane in range {
                 let xp = src + plane * h * w
                 let op = dst + plane * oh * ow, ip = idx + plane * oh * ow
+                if pairs {
+                    maxPool2x2(xp, width: w, outHeight: oh, outWidth: ow, into: op, indices: ip)
+                    continue
+                }
                 for oy in 0..<oh {
                     let y0 = max(oy * sy - py, 0), y1 = min(oy * sy - py + kh, h)
                     for ox in 0..<ow {
@@ -28,11 +33,11 @@ extension Kernels {
                         for y in y0..<y1 {
                             let row = xp + y * w
                             for xx in x0..<x1 {
+                                // Selects rather than branches: comparisons on data mispredict.
                                 let v = row[xx]
-                                if v > best || v.isNaN {
-                                    best = v
-                                    bestIndex = y * w + xx
-                                }
+                                let better = v > best || v.isNaN
+                                best = better ? v : best
+                                bestIndex = better ? y * w + xx : bestIndex
                             }
                         }
                         op[oy * ow + ox] = best
@@ -42,6 +47,31 @@ extension Kernels {
             }
         }
         return (out, indices)
+    }
+
+    /// The common 2x2, stride 2, unpadded window on one plane, unrolled.
+    @inline(__always)
+    static func maxPool2x2(
+        _ xp: UnsafePointer<Float>, width w: Int, outHeight oh: Int, outWidth ow: Int,
+        into op: UnsafeMutablePointer<Float>, indices ip: UnsafeMutablePointer<Int32>
+    ) {
+        for oy in 0..<oh {
+            let r0 = xp + 2 * oy * w, r1 = r0 + w
+            let base = Int32(2 * oy * w), down = Int32(w)
+            for ox in 0..<ow {
+                let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                let col = base + Int32(2 * ox)
+                var best = a, at = col
+                var better = b > best || b.isNaN
+                best = better ? b : best; at = better ? col + 1 : at
+                better = c > best || c.isNaN
+                best = better ? c : best; at = better ? col + down : at
+                better = d > best || d.isNaN
+                best = better ? d : best; at = better ? col + down + 1 : at
+                op[oy * ow + ox] = best
+                ip[oy * ow + ox] = at
+            }
+        }
     }
 
     /// Gradient of `maxPool2d`: each output gradient goes to its recorded argmax (summed where
