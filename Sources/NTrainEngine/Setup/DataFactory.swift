@@ -38,20 +38,20 @@ public enum DataFactory {
             let kind: DatasetKind = config.dataset == .mnist ? .mnist : config.dataset == .cifar10 ? .cifar10 : .fashionMNIST
             let root = DatasetRoot.resolve(explicit: config.root)
             let train = try loadOrDownload(kind, split: .train, root: root, log: log)
-            let (fit, eval, note) = try split(train, config.validation) { try loadOrDownload(kind, split: evalSplit, root: root, log: log) }
+            let (fit, eval, note) = try split(train, config.validation, evalSplit) { try loadOrDownload(kind, split: evalSplit, root: root, log: log) }
             return try loaders(train: fit, eval: eval, notes: eval.notes + note)
         case .random:
             let o = config.random ?? RandomDataOptions()
             guard o.shape.count == 3 else { throw EngineError.invalidData("data.random.shape must be [C, H, W], got \(o.shape)") }
             let train = try SyntheticDatasets.randomImages(count: o.count, channels: o.shape[0], height: o.shape[1], width: o.shape[2], classes: o.classes, seed: seed)
-            let (fit, eval, note) = try split(train, config.validation) {
+            let (fit, eval, note) = try split(train, config.validation, evalSplit) {
                 try SyntheticDatasets.randomImages(count: o.testCount, channels: o.shape[0], height: o.shape[1], width: o.shape[2], classes: o.classes, seed: seed &+ 1)
             }
             return try loaders(train: fit, eval: eval, notes: note)
         case .imageCSV:
             guard let o = config.imageCSV else { throw EngineError.invalidData("data.image_csv.path is required for the image_csv dataset") }
             let train = try ImageCSVDataset.load(csvPath: o.path, classes: o.classes)
-            let (fit, eval, note) = try split(train, config.validation) {
+            let (fit, eval, note) = try split(train, config.validation, evalSplit) {
                 guard let testPath = o.testPath else { return train }
                 return try ImageCSVDataset.load(csvPath: testPath, classes: o.classes ?? train.classCount)
             }
@@ -65,7 +65,7 @@ public enum DataFactory {
                                              noiseStd: Float(o.noise), range: range, seed: s)
             }
             let train = try make(o.count, seed)
-            let eval = try make(o.testCount, seed &+ 1)
+            let eval = evalSplit == .train ? train : try make(o.testCount, seed &+ 1)
             let trainLoader = try DataLoader(regression: train, batchSize: config.batchSize, shuffle: config.shuffle,
                                              dropLast: config.dropLast, seed: seed, training: true)
             let evalLoader = try DataLoader(regression: eval, batchSize: config.evalBatchSize, shuffle: false, seed: seed, training: false)
@@ -73,10 +73,11 @@ public enum DataFactory {
         }
     }
 
-    /// Holds out the last `fraction` of `train` for evaluation, or evaluates on `testSet()`.
-    private static func split(_ train: ImageDataset, _ fraction: Double?, testSet: () throws -> ImageDataset) throws
-        -> (ImageDataset, ImageDataset, [String]) {
-        guard let fraction else { return (train, try testSet(), []) }
+    /// Holds out the last `fraction` of `train` for evaluation, or evaluates on `testSet()` (on the
+    /// training set itself for `evalSplit == .train`, without augmentation).
+    private static func split(_ train: ImageDataset, _ fraction: Double?, _ evalSplit: DatasetSplit,
+                              testSet: () throws -> ImageDataset) throws -> (ImageDataset, ImageDataset, [String]) {
+        guard let fraction else { return (train, evalSplit == .train ? train : try testSet(), []) }
         let held = Int((Double(train.count) * fraction).rounded())
         guard held >= 1, held < train.count else {
             throw EngineError.invalidData("data.validation = \(fraction) leaves no training or no validation examples out of \(train.count)")
