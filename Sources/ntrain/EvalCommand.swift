@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import NTrainData
+import NTrainEngine
+
+/// `ntrain eval CHECKPOINT.mge`: evaluate a checkpoint on its dataset.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Evaluate a checkpoint: loss, accuracy (top-1, top-5), per-class accuracy, confusion matrix; MSE/MAE for regression.",
+        discussion: "The checkpoint holds its config, so the model and data are rebuilt from it alone.\nExit status: 0 ok, 1 runtime failure, 2 invalid checkpoint or usage.")
+
+    @Argument(help: "An ntrain checkpoint (.mge).")
+    var checkpoint: String
+
+    @Option(help: "Which split to evaluate: test or train.")
+    var split: String = "test"
+
+    @Option(help: ArgumentHelp("Dataset root (default: the config's data.root, NTRAIN_DATA, ~/.cache/ntrain/datasets).", valueName: "DIR"))
+    var dataRoot: String?
+
+    @Option(help: "Evaluation batch size (default: the config's data.eval_batch_size).")
+    var batchSize: Int?
+
+    @Option(help: "Device: cpux, cpuN, gpux, gpuN or xpux.")
+    var device: String?
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func validate() throws {
+        guard DatasetSplit(rawValue: split) != nil else { throw ValidationError("--split must be test or train, not '\(split)'") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            let result = try CheckpointEvaluation.run(checkpoint: checkpoint, split: DatasetSplit(rawValue: split)!, dataRoot: dataRoot,
+                                                      batchSize: batchSize, device: device) { if !json { printError($0) } }
+            printOutput(json ? EvaluationReport.json(result).serialized(pretty: true) + "\n" : EvaluationReport.text(result))
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import NTrainCore
+import NTrainEngine
+
+/// `ntrain train CONFIG.json [...]`: run an experiment.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train the experiment a JSON config describes.",
+        discussion: """
+            Writes runs/<name>/<time>/ (or --out): config.json, metrics.csv, train.log, TensorBoard events, \
+            last.mge, best.mge and checkpoints/epoch-NNNN.mge. Ctrl-C finishes the current step, writes \
+            last.mge and exits 130 (press it twice to stop at once); continue with --resume RUN_DIR.
+
+            Device: --device > config "device" > MGE_DEFAULT_DEVICE > xpux.
+            Exit status: 0 ok, 1 runtime failure (I/O, download, NaN abort), 2 invalid config or usage, 130 interrupted.
+            """)
+
+    @Argument(help: "The experiment config (optional with --resume, which uses the checkpoint's config).")
+    var config: String?
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value by dotted path, e.g. --set optimizer.lr=0.01.", valueName: "a.b=value"))
+    var overrides: [String] = []
+
+    @Option(help: "Device: cpux, cpuN, gpux, gpuN or xpux.")
+    var device: String?
+
+    @Option(help: ArgumentHelp("Continue a run exactly from a checkpoint or run folder.", valueName: "CKPT|RUN_DIR"))
+    var resume: String?
+
+    @Option(help: ArgumentHelp("Start a new run from a checkpoint's model weights.", valueName: "CKPT"))
+    var weights: String?
+
+    @Option(help: ArgumentHelp("Run folder (default runs/<name>/<YYYYmmdd-HHMMSS>).", valueName: "DIR"))
+    var out: String?
+
+    @Option(help: "Number of epochs (on --resume: extends the run; the schedule continues).")
+    var epochs: Int?
+
+    @Flag(help: "Print only the final summary.")
+    var quiet = false
+
+    @Flag(help: "Print JSON lines (one object per event) instead of text.")
+    var json = false
+
+    func validate() throws {
+        if config == nil && resume == nil { throw ValidationError("give CONFIG.json, or --resume CKPT|RUN_DIR") }
+        if resume != nil && weights != nil { throw ValidationError("--resume and --weights cannot be combined") }
+        if let epochs, epochs < 1 { throw ValidationError("--epochs must be at least 1") }
+        if !overrides.isEmpty && resume != nil && config == nil { throw ValidationError("--set needs CONFIG.json") }
+    }
+
+    func run() throws {
+        try reportingFailures {
+            var fileConfig: ExperimentConfig?
+            if let config { fileConfig = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: config), overrides: overrides) }
+            let reporter = TrainingReporter(mode: json ? .json : quiet ? .quiet : .text)
+            let trainer = try Trainer(config: fileConfig, options: TrainOptions(device: device, resume: resume, weights: weights,
+                                                                              out: out, epochs: epochs), observer: reporter)
+            if resume != nil, let fileConfig, fileConfig != trainer.config {
+                reporter.note("--resume uses the config stored in the checkpoint; differences in \(config ?? "") are ignored")
+            }
+            Interrupt.install()
+            defer { Interrupt.uninstall() }
+            let summary = try trainer.run()
+            reporter.finished(summary)
+            if summary.ending == .interrupted { throw ExitCode(130) }
+        }
+    }
+}
+
+extension EngineError: ExitCodeProviding {}
