@@ -1,0 +1,135 @@
+import CBLAS
+import Foundation
+import NTrainCore
+
+/// What `ntrain devices` reports: the CPU and its BLAS, whether CUDA is usable and why not, what
+/// `xpux` resolves to, and the default device from `MGE_DEFAULT_DEVICE` (DESIGN §4).
+public struct DeviceReport: Equatable, Sendable {
+    public struct CPU: Equatable, Sendable {
+        /// `model name` from /proc/cpuinfo; nil where it is not available.
+        public var modelName: String?
+        /// Machine architecture (`uname -m`), e.g. x86_64.
+        public var architecture: String
+        /// Logical CPUs in the machine.
+        public var logicalCores: Int
+        /// Logical CPUs this process may use (affinity, cgroup limits).
+        public var activeCores: Int
+        /// Threads ntrain's kernels use.
+        public var threads: Int
+        /// Where `threads` comes from: `NTRAIN_THREADS` or the active core count.
+        public var threadsSource: String
+        public var blas: BLAS
+    }
+
+    /// The BLAS library linked in (always OpenBLAS).
+    public struct BLAS: Equatable, Sendable {
+        public var name: String
+        /// `openblas_get_config()`: version and build options.
+        public var config: String?
+        /// `openblas_get_corename()`: the kernel set chosen for this CPU.
+        public var core: String?
+    }
+
+    public var cpu: CPU
+    public var cuda: CUDAAvailability
+    /// The concrete device `xpux` means here, and why.
+    public var xpux: Device
+    public var xpuxReason: String
+    /// The raw `MGE_DEFAULT_DEVICE` value (nil when unset or empty).
+    public var environmentDevice: String?
+    /// The device used when neither `--device` nor the config names one.
+    public var defaultSpec: DeviceSpec
+    /// `defaultSpec` resolved; a `DeviceError` when it names an unusable GPU.
+    public var defaultDevice: Result<Device, DeviceError>
+
+    /// Builds the report from explicit inputs (testable); see `current()`.
+    /// - Throws: `DeviceReportError.invalidDefaultDevice` when `MGE_DEFAULT_DEVICE` is not a device string.
+    public init(cpu: CPU, cuda: CUDAAvailability, environment: [String: String]) throws {
+        self.cpu = cpu
+        self.cuda = cuda
+        let any = DeviceSpec(kind: .any, index: nil)
+        xpux = (try? any.resolve(cuda: cuda)) ?? .cpu
+        switch (cuda, xpux) {
+        case (.available(let n), .gpu): xpuxReason = "CUDA is usable with \(n) device(s)"
+        case (.available, .cpu): xpuxReason = "CUDA reports no device 0"
+        case (.unavailable(let reason), _): xpuxReason = "no usable CUDA device: \(reason)"
+        }
+        let raw = environment["MGE_DEFAULT_DEVICE"].flatMap { $0.isEmpty ? nil : $0 }
+        environmentDevice = raw
+        do {
+            defaultSpec = try DeviceSpec.select(flag: nil, config: nil, environment: environment)
+        } catch let error as DeviceError {
+            throw DeviceReportError.invalidDefaultDevice(value: raw ?? "", error: error)
+        }
+        do {
+            defaultDevice = .success(try defaultSpec.resolve(cuda: cuda))
+        } catch let error as DeviceError {
+            defaultDevice = .failure(error)
+        }
+    }
+
+    /// The report for this machine and process.
+    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DeviceReport {
+        try DeviceReport(cpu: currentCPU(environment: environment), cuda: CUDAAvailability.probe(), environment: environment)
+    }
+
+    /// The CPU, its core counts, ntrain's thread count and OpenBLAS's build.
+    public static func currentCPU(environment: [String: String] = ProcessInfo.processInfo.environment) -> CPU {
+        let info = ProcessInfo.processInfo
+        let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
+        let threadsVariable = environment["NTRAIN_THREADS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
+        return CPU(
+            modelName: cpuinfo.flatMap(cpuModelName(inCPUInfo:)),
+            architecture: machineArchitecture(),
+            logicalCores: info.processorCount,
+            activeCores: info.activeProcessorCount,
+            threads: Parallel.threadCount,
+            threadsSource: threadsVariable != nil ? "NTRAIN_THREADS" : "active cores (set NTRAIN_THREADS to change)",
+            blas: BLAS(
+                name: "OpenBLAS",
+                config: openblas_get_config().map { String(cString: $0).trimmingCharacters(in: .whitespaces) },
+                core: openblas_get_corename().map { String(cString: $0).trimmingCharacters(in: .whitespaces) }))
+    }
+
+    /// The first `model name` (x86) or `Model`/`Hardware` (ARM) value of /proc/cpuinfo text.
+    public static func cpuModelName(inCPUInfo text: String) -> String? {
+        for key in ["model name", "Model", "Hardware", "cpu model"] {
+            for line in text.split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1)
+                guard parts.count == 2, parts[0].trimmingCharacters(in: .whitespaces) == key else { continue }
+                let value = parts[1].trimmingCharacters(in: .whitespaces)
+                // Collapse runs of spaces that some vendors pad the brand string with.
+                let collapsed = value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
+                if !collapsed.isEmpty { return collapsed }
+            }
+        }
+        return nil
+    }
+
+    private static func machineArchitecture() -> String {
+        var name = utsname()
+        uname(&name)
+        return withUnsafeBytes(of: &name.machine) { raw in
+            String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+        }
+    }
+
+    /// Devices usable now: `cpu0`, then `gpu0`… when CUDA is usable.
+    public var usableDevices: [Device] {
+        var devices: [Device] = [.cpu]
+        if case .available(let n) = cuda { devices += (0..<n).map(Device.gpu) }
+        return devices
+    }
+}
+
+/// Why `ntrain devices` (or any command resolving the default device) cannot start.
+public enum DeviceReportError: Error, Equatable, CustomStringConvertible {
+    case invalidDefaultDevice(value: String, error: DeviceError)
+
+    public var description: String {
+        switch self {
+        case .invalidDefaultDevice(let value, let error):
+            return "MGE_DEFAULT_DEVICE=\(value): \(error); fix or unset the environment variable (e.g. export MGE_DEFAULT_DEVICE=cpux)"
+        }
+    }
+}

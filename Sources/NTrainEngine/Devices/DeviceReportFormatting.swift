@@ -1,0 +1,67 @@
+import NTrainCore
+
+extension DeviceReport {
+    /// The human-readable report printed by `ntrain devices`.
+    public func text() -> String {
+        var lines: [String] = []
+        let cores = cpu.activeCores == cpu.logicalCores
+            ? "\(cpu.logicalCores) logical cores"
+            : "\(cpu.activeCores) of \(cpu.logicalCores) logical cores available"
+        lines.append("cpu0     \(cpu.modelName ?? "unknown CPU") (\(cpu.architecture)), \(cores)")
+        lines.append("         threads: \(cpu.threads) (\(cpu.threadsSource))")
+        // OpenBLAS's config string starts with its own name and version.
+        var blas = "         BLAS: " + (cpu.blas.config.map { $0.hasPrefix(cpu.blas.name) ? $0 : "\(cpu.blas.name) \($0)" } ?? cpu.blas.name)
+        if let core = cpu.blas.core { blas += ", core \(core)" }
+        lines.append(blas + " (single-threaded; ntrain parallelises over the batch)")
+        switch cuda {
+        case .available(let n):
+            for i in 0..<n { lines.append("gpu\(i)     CUDA device \(i)") }
+        case .unavailable(let reason):
+            lines.append("gpu      none: \(reason)")
+        }
+        lines.append("")
+        lines.append("xpux     -> \(xpux) (\(xpuxReason))")
+        let source = environmentDevice.map { "MGE_DEFAULT_DEVICE=\($0)" } ?? "MGE_DEFAULT_DEVICE unset, so xpux"
+        switch defaultDevice {
+        case .success(let device):
+            lines.append("default  \(defaultSpec) -> \(device) (\(source))")
+        case .failure(let error):
+            lines.append("default  \(defaultSpec) is not usable (\(source)): \(error)")
+        }
+        lines.append("         precedence: --device > config \"device\" > MGE_DEFAULT_DEVICE > xpux")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One machine-readable object with the same content as `text()`.
+    public func json() -> JSONValue {
+        func opt(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        var cudaObject: [String: JSONValue]
+        switch cuda {
+        case .available(let n): cudaObject = ["available": true, "device_count": .integer(Int64(n)), "reason": .null]
+        case .unavailable(let reason): cudaObject = ["available": false, "device_count": 0, "reason": .string(reason)]
+        }
+        var defaultObject: [String: JSONValue] = [
+            "spec": .string(defaultSpec.description), "environment": opt(environmentDevice),
+        ]
+        switch defaultDevice {
+        case .success(let device):
+            defaultObject["device"] = .string(device.description)
+            defaultObject["error"] = .null
+        case .failure(let error):
+            defaultObject["device"] = .null
+            defaultObject["error"] = .string(error.description)
+        }
+        return .object([
+            "devices": .array(usableDevices.map { .string($0.description) }),
+            "cpu": .object([
+                "model": opt(cpu.modelName), "architecture": .string(cpu.architecture),
+                "logical_cores": .integer(Int64(cpu.logicalCores)), "active_cores": .integer(Int64(cpu.activeCores)),
+                "threads": .integer(Int64(cpu.threads)), "threads_source": .string(cpu.threadsSource),
+                "blas": .object(["name": .string(cpu.blas.name), "config": opt(cpu.blas.config), "core": opt(cpu.blas.core)]),
+            ]),
+            "cuda": .object(cudaObject),
+            "xpux": .object(["device": .string(xpux.description), "reason": .string(xpuxReason)]),
+            "default": .object(defaultObject),
+        ])
+    }
+}

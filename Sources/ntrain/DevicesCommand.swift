@@ -1,0 +1,27 @@
+import ArgumentParser
+import NTrainEngine
+
+/// `ntrain devices [--json]`: what ntrain can run on here, and what the default device is.
+struct DevicesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devices",
+        abstract: "List usable devices, the BLAS library, CUDA status and the default device.",
+        discussion: """
+            Device strings follow MegEngine: cpux, cpu0, gpux, gpu0, gpu1, ..., xpux (a GPU when one is usable, \
+            else the CPU). The default device is MGE_DEFAULT_DEVICE, else xpux; --device and the config's \
+            "device" take precedence over it.
+
+            Exit status: 0 ok (an unusable GPU default is reported, not an error), 2 when MGE_DEFAULT_DEVICE \
+            is not a valid device string.
+            """)
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() throws {
+        try reportingFailures {
+            let report = try DeviceReport.current()
+            printOutput(json ? report.json().serialized(pretty: true) + "\n" : report.text())
+        }
+    }
+}
