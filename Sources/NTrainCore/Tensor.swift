@@ -20,7 +20,7 @@ public final class Tensor: CustomStringConvertible {
         self.shape = shape
         self.dtype = dtype
         self.device = device
-        self.storage = Storage(byteCount: max(1, shape.count) * dtype.byteSize)
+        self.storage = Storage(byteCount: Swift.max(1, shape.count) * dtype.byteSize)
         self.requiresGrad = false
     }
 
@@ -57,7 +57,7 @@ public final class Tensor: CustomStringConvertible {
 
     public static func zeros(_ shape: Shape, dtype: DType = .float32) -> Tensor {
         let t = Tensor(uninitialized: shape, dtype: dtype)
-        t.storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: max(1, shape.count) * dtype.byteSize)
+        t.storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(1, shape.count) * dtype.byteSize)
         return t
     }
 

@@ -9,9 +9,7 @@ struct NTrainCommand: ParsableCommand {
         abstract: "Train and evaluate classic vision models from one JSON experiment file.",
         discussion: "Exit status: 0 ok, 1 runtime failure (I/O, download, NaN abort), 2 usage error or invalid config, checkpoint or device.",
         version: NTrainVersion.string,
-        // DownloadCommand.self joins this list once Sources/ntrain/DownloadCommand.swift exists
-        // (it lands from another branch).
-        subcommands: [InspectCommand.self, DevicesCommand.self])
+        subcommands: [DownloadCommand.self, InspectCommand.self, DevicesCommand.self])
 
     /// swift-argument-parser exits 64 (EX_USAGE) on bad arguments; ntrain's contract (DESIGN §1)
     /// is 2 for every usage error, so parsing failures are remapped here. Help, `--version` and

@@ -48,6 +48,8 @@ public enum InitScheme: String, Codable, CaseIterable, Sendable {
     case kaimingNormal = "kaiming_normal"
     case xavierUniform = "xavier_uniform"
     case xavierNormal = "xavier_normal"
+    /// N(0, init_std) weights and zero biases (MindSpore's `Normal(0.02)`).
+    case normal
 }
 
 public enum LossKind: String, Codable, CaseIterable, Sendable {

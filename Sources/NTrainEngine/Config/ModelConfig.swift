@@ -9,6 +9,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// Pooling of a convolutional arch; resolved to the arch's own default (nil for mlp/linear).
     public var pool: PoolKind?
     public var initialization: InitScheme = .kaimingUniform
+    /// Standard deviation of `init: "normal"` (MindSpore's `Normal(0.02)`).
+    public var initStd = 0.02
     /// Hidden layer sizes of `mlp`.
     public var hidden: [Int] = [128]
     /// Dropout probability after each hidden layer of `mlp`.
@@ -37,7 +39,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     static var schema: Schema {
         var cases: [String: [String: Schema]] = ["": ["layers": .array(LayerSpec.schema, minCount: 1)]]
         for arch in Architecture.allCases { cases[arch.rawValue] = archKeys(arch) }
-        return .variants(key: "arch", defaultCase: "", common: ["init": .choice(InitScheme.self)], cases: cases)
+        return .variants(key: "arch", defaultCase: "", common: ["init": .choice(InitScheme.self), "init_std": .number(.positive)], cases: cases)
     }
 
     public init(from decoder: Decoder) throws {
@@ -61,11 +63,13 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             throw c.error("arch", "missing; set model.arch to one of \(Architecture.allCases.map(\.rawValue).joined(separator: ", ")) or list model.layers")
         }
         initialization = try c.value("init", default: initialization)
+        initStd = try c.value("init_std", default: initStd)
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
         try c.put("init", initialization)
+        try c.put("init_std", initStd)
         if let layers { try c.put("layers", layers) }
         guard let arch else { return }
         try c.put("arch", arch)

@@ -34,6 +34,8 @@ public func crossEntropy(_ logits: Tensor, _ targets: Tensor, labelSmoothing: Fl
     }
     let loss = Tensor(Float(total / Double(n)))
     return loss.recorded("cross_entropy", inputs: [logits]) { g in
+        // Read through the tensors (not the pointers above) so their storage outlives the forward.
+        let pp = probs.data, t = targets.int32Data
         let scale = g.item() / Float(n)
         let grad = Tensor(uninitialized: [n, c])
         let gp = grad.data
@@ -53,6 +55,7 @@ public func nllLoss(_ logProbabilities: Tensor, _ targets: Tensor) -> Tensor {
     var total = 0.0
     for i in 0..<n { total -= Double(x[i * c + Int(t[i])]) }
     return Tensor(Float(total / Double(n))).recorded("nll", inputs: [logProbabilities]) { g in
+        let t = targets.int32Data
         let grad = Tensor.zeros([n, c])
         let v = -g.item() / Float(n)
         for i in 0..<n { grad.data[i * c + Int(t[i])] = v }

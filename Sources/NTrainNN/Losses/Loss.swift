@@ -20,13 +20,13 @@ public enum Loss: Equatable, Sendable {
 
     public func callAsFunction(_ output: Tensor, _ target: Tensor) -> Tensor {
         switch self {
-        case .crossEntropy(let eps): return crossEntropy(output, target, labelSmoothing: eps)
+        case .crossEntropy(let eps): return NTrainNN.crossEntropy(output, target, labelSmoothing: eps)
         case .nll: return nllLoss(output, target)
         case .mse: return mseLoss(output, target)
         case .l1: return l1Loss(output, target)
         case .smoothL1(let beta): return smoothL1Loss(output, target, beta: beta)
-        case .binaryCrossEntropy: return binaryCrossEntropy(output, target)
-        case .binaryCrossEntropyWithLogits: return binaryCrossEntropyWithLogits(output, target)
+        case .binaryCrossEntropy: return NTrainNN.binaryCrossEntropy(output, target)
+        case .binaryCrossEntropyWithLogits: return NTrainNN.binaryCrossEntropyWithLogits(output, target)
         }
     }
 }

@@ -1,0 +1,82 @@
+extension Kernels {
+    /// Average pooling over each [H, W] plane, parallel over the N·C planes. Padding counts as
+    /// zeros in the average (PyTorch's default `count_include_pad = true`): every window divides by kh·kw.
+    public static func avgPool2d(_ x: Tensor, geometry g: Pool2dGeometry) -> Tensor {
+        precondition(x.shape == g.inputShape, "avgPool2d: input \(x.shape) does not match \(g)")
+        let out = Tensor(uninitialized: g.outputShape)
+        let planes = g.batch * g.channels
+        let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth
+        let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
+        let scale = 1 / Float(kh * kw)
+        let src = x.data, dst = out.data
+        guard out.count > 0 else { return out }
+        let pairs = kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0
+        Parallel.forEachChunk(planes, minChunk: planesPerChunk(h * w)) { _, range in
+            for plane in range {
+                let xp = src + plane * h * w, op = dst + plane * oh * ow
+                if pairs {
+                    // The common 2x2 / stride 2 window, unrolled.
+                    for oy in 0..<oh {
+                        let r0 = xp + 2 * oy * w, r1 = r0 + w, o = op + oy * ow
+                        for ox in 0..<ow { o[ox] = ((r0[2 * ox] + r0[2 * ox + 1]) + (r1[2 * ox] + r1[2 * ox + 1])) * 0.25 }
+                    }
+                    continue
+                }
+                for oy in 0..<oh {
+                    let y0 = max(oy * sy - py, 0), y1 = min(oy * sy - py + kh, h)
+                    for ox in 0..<ow {
+                        let x0 = max(ox * sx - px, 0), x1 = min(ox * sx - px + kw, w)
+                        var s: Float = 0
+                        for y in y0..<y1 {
+                            let row = xp + y * w
+                            for xx in x0..<x1 { s += row[xx] }
+                        }
+                        op[oy * ow + ox] = s * scale
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Gradient of `avgPool2d`: each output gradient spread evenly (÷ kh·kw) over its window's
+    /// in-bounds pixels. Parallel over planes, so no cross-thread reduction.
+    public static func avgPool2dBackward(_ grad: Tensor, geometry g: Pool2dGeometry) -> Tensor {
+        precondition(grad.shape == g.outputShape, "avgPool2d backward: gradient \(grad.shape) ≠ output \(g.outputShape)")
+        let dx = Tensor.zeros(g.inputShape)
+        let planes = g.batch * g.channels
+        let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth
+        let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
+        let scale = 1 / Float(kh * kw)
+        let pg = grad.data, pd = dx.data
+        guard grad.count > 0 else { return dx }
+        Parallel.forEachChunk(planes, minChunk: planesPerChunk(h * w)) { _, range in
+            for plane in range {
+                let d = pd + plane * h * w, gp = pg + plane * oh * ow
+                for oy in 0..<oh {
+                    let y0 = max(oy * sy - py, 0), y1 = min(oy * sy - py + kh, h)
+                    for ox in 0..<ow {
+                        let x0 = max(ox * sx - px, 0), x1 = min(ox * sx - px + kw, w)
+                        let v = gp[oy * ow + ox] * scale
+                        for y in y0..<y1 {
+                            let row = d + y * w
+                            for xx in x0..<x1 { row[xx] += v }
+                        }
+                    }
+                }
+            }
+        }
+        return dx
+    }
+}
+
+extension Tensor {
+    /// Average pooling of `self` [N, C, H, W] (PyTorch's `avg_pool2d` with `count_include_pad`):
+    /// `stride` defaults to the kernel; padding (at most half the kernel) counts as zeros.
+    public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
+        let g = validGeometry { try Pool2dGeometry(op: "avgPool2d", input: shape, kernel: kernel, stride: stride, padding: padding) }
+        return Kernels.avgPool2d(self, geometry: g).recorded("avgPool2d", inputs: [self]) { grad in
+            [Kernels.avgPool2dBackward(grad, geometry: g)]
+        }
+    }
+}

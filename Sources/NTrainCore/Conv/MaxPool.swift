@@ -1,0 +1,106 @@
+extension Kernels {
+    /// Planes per parallel chunk so each chunk has a few thousand elements of work.
+    @inline(__always)
+    static func planesPerChunk(_ planeSize: Int) -> Int { max(1, 4096 / max(1, planeSize)) }
+
+    /// Max pooling over each [H, W] plane, parallel over the N·C planes. Padding acts as −∞.
+    /// Returns the output and, per output element, the flat in-plane index of its maximum
+    /// (int32; the first maximum in row-major window order wins ties and NaN propagates, as in PyTorch).
+    public static func maxPool2d(_ x: Tensor, geometry g: Pool2dGeometry) -> (output: Tensor, indices: Tensor) {
+        precondition(x.shape == g.inputShape, "maxPool2d: input \(x.shape) does not match \(g)")
+        let out = Tensor(uninitialized: g.outputShape)
+        let indices = Tensor(uninitialized: g.outputShape, dtype: .int32)
+        let planes = g.batch * g.channels
+        let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth
+        let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
+        let src = x.data, dst = out.data, idx = indices.int32Data
+        guard out.count > 0 else { return (out, indices) }
+        let pairs = kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0
+        Parallel.forEachChunk(planes, minChunk: planesPerChunk(h * w)) { _, range in
+            for plane in range {
+                let xp = src + plane * h * w
+                let op = dst + plane * oh * ow, ip = idx + plane * oh * ow
+                if pairs {
+                    maxPool2x2(xp, width: w, outHeight: oh, outWidth: ow, into: op, indices: ip)
+                    continue
+                }
+                for oy in 0..<oh {
+                    let y0 = max(oy * sy - py, 0), y1 = min(oy * sy - py + kh, h)
+                    for ox in 0..<ow {
+                        let x0 = max(ox * sx - px, 0), x1 = min(ox * sx - px + kw, w)
+                        var best = -Float.infinity
+                        var bestIndex = y0 * w + x0
+                        for y in y0..<y1 {
+                            let row = xp + y * w
+                            for xx in x0..<x1 {
+                                // Selects rather than branches: comparisons on data mispredict.
+                                let v = row[xx]
+                                let better = v > best || v.isNaN
+                                best = better ? v : best
+                                bestIndex = better ? y * w + xx : bestIndex
+                            }
+                        }
+                        op[oy * ow + ox] = best
+                        ip[oy * ow + ox] = Int32(bestIndex)
+                    }
+                }
+            }
+        }
+        return (out, indices)
+    }
+
+    /// The common 2x2, stride 2, unpadded window on one plane, unrolled.
+    @inline(__always)
+    static func maxPool2x2(
+        _ xp: UnsafePointer<Float>, width w: Int, outHeight oh: Int, outWidth ow: Int,
+        into op: UnsafeMutablePointer<Float>, indices ip: UnsafeMutablePointer<Int32>
+    ) {
+        for oy in 0..<oh {
+            let r0 = xp + 2 * oy * w, r1 = r0 + w
+            let base = Int32(2 * oy * w), down = Int32(w)
+            for ox in 0..<ow {
+                let a = r0[2 * ox], b = r0[2 * ox + 1], c = r1[2 * ox], d = r1[2 * ox + 1]
+                let col = base + Int32(2 * ox)
+                var best = a, at = col
+                var better = b > best || b.isNaN
+                best = better ? b : best; at = better ? col + 1 : at
+                better = c > best || c.isNaN
+                best = better ? c : best; at = better ? col + down : at
+                better = d > best || d.isNaN
+                best = better ? d : best; at = better ? col + down + 1 : at
+                op[oy * ow + ox] = best
+                ip[oy * ow + ox] = at
+            }
+        }
+    }
+
+    /// Gradient of `maxPool2d`: each output gradient goes to its recorded argmax (summed where
+    /// overlapping windows share one). Parallel over planes, so no cross-thread reduction.
+    public static func maxPool2dBackward(_ grad: Tensor, indices: Tensor, geometry g: Pool2dGeometry) -> Tensor {
+        precondition(grad.shape == g.outputShape && indices.shape == g.outputShape, "maxPool2d backward: shape mismatch")
+        let dx = Tensor.zeros(g.inputShape)
+        let planes = g.batch * g.channels
+        let planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
+        let pg = grad.data, pi = indices.int32Data, pd = dx.data
+        guard planeOut > 0 else { return dx }
+        Parallel.forEachChunk(planes, minChunk: planesPerChunk(planeIn)) { _, range in
+            for plane in range {
+                let d = pd + plane * planeIn, gp = pg + plane * planeOut, ip = pi + plane * planeOut
+                for j in 0..<planeOut { d[Int(ip[j])] += gp[j] }
+            }
+        }
+        return dx
+    }
+}
+
+extension Tensor {
+    /// Max pooling of `self` [N, C, H, W] (PyTorch's `max_pool2d`): `stride` defaults to the kernel,
+    /// padding (at most half the kernel) counts as −∞. The gradient flows to each window's first maximum.
+    public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
+        let g = validGeometry { try Pool2dGeometry(op: "maxPool2d", input: shape, kernel: kernel, stride: stride, padding: padding) }
+        let (out, indices) = Kernels.maxPool2d(self, geometry: g)
+        return out.recorded("maxPool2d", inputs: [self]) { grad in
+            [Kernels.maxPool2dBackward(grad, indices: indices, geometry: g)]
+        }
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+
+extension Kernels {
+    /// Exact GELU, x·Φ(x) with Φ the standard normal CDF (PyTorch's default `approximate='none'`).
+    @inline(__always)
+    public static func gelu(_ x: Float) -> Float {
+        0.5 * x * (1 + erff(x * 0.70710678118654752))
+    }
+}
+
+extension Tensor {
+    /// max(x, 0). The gradient at 0 is 0, as in PyTorch.
+    public func relu() -> Tensor {
+        let x = self
+        return Kernels.map(x) { x, o, r in for i in r { o[i] = x[i] > 0 ? x[i] : 0 } }
+            .recorded("relu", inputs: [x]) { g in
+                [Kernels.map2(g, x) { g, x, o, r in for i in r { let gv = g[i]; o[i] = x[i] > 0 ? gv : 0 } }]
+            }
+    }
+
+    /// x for x > 0, else slope·x.
+    public func leakyRelu(slope: Float = 0.01) -> Tensor {
+        let x = self
+        return Kernels.map(x) { x, o, r in for i in r { let xv = x[i]; o[i] = xv > 0 ? xv : xv * slope } }
+            .recorded("leaky_relu", inputs: [x]) { g in
+                [Kernels.map2(g, x) { g, x, o, r in for i in r { let gv = g[i]; o[i] = x[i] > 0 ? gv : gv * slope } }]
+            }
+    }
+
+    /// Exact GELU, x·Φ(x) (erf form, PyTorch's default).
+    public func gelu() -> Tensor {
+        let x = self
+        return Kernels.map(x) { x, o, r in for i in r { o[i] = Kernels.gelu(x[i]) } }
+            .recorded("gelu", inputs: [x]) { g in
+                [Kernels.map2(g, x) { g, x, o, r in
+                    Kernels.geluBackward(g + r.lowerBound, x + r.lowerBound, into: o + r.lowerBound, count: r.count)
+                }]
+            }
+    }
+
+    /// Logistic sigmoid 1 / (1 + e⁻ˣ).
+    public func sigmoid() -> Tensor {
+        let y = Kernels.map(self) { x, o, r in Kernels.sigmoid(x + r.lowerBound, into: o + r.lowerBound, count: r.count) }
+        return y.recorded("sigmoid", inputs: [self]) { g in
+            [Kernels.map2(g, y) { g, y, o, r in for i in r { o[i] = g[i] * y[i] * (1 - y[i]) } }]
+        }
+    }
+
+    /// Hyperbolic tangent.
+    public func tanh() -> Tensor {
+        let y = Kernels.map(self) { x, o, r in Kernels.tanh(x + r.lowerBound, into: o + r.lowerBound, count: r.count) }
+        return y.recorded("tanh", inputs: [self]) { g in
+            [Kernels.map2(g, y) { g, y, o, r in for i in r { o[i] = g[i] * (1 - y[i] * y[i]) } }]
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+
+extension Kernels {
+    /// eˣ for float32 in plain arithmetic (no libm call), so loops over it vectorise; within 2 ulp
+    /// of the exact value (Cephes `expf`: range reduction by ln 2, degree-6 polynomial, 2ⁿ from
+    /// the exponent bits). Overflow gives +∞, underflow 0, and NaN propagates.
+    @inline(__always)
+    public static func exp(_ x: Float) -> Float {
+        let hi: Float = 88.72283, lo: Float = -87.33654
+        let xc = Swift.min(Swift.max(x, lo), hi)
+        // n = round(x / ln 2) with the 1.5·2²³ trick (round-to-nearest-even, SSE2 friendly).
+        let shifter: Float = 12582912
+        let n = (xc * 1.44269504088896341 + shifter) - shifter
+        let r = (xc - n * 0.693359375) - n * -2.12194440e-4
+        var p: Float = 1.9875691500e-4
+        p = p * r + 1.3981999507e-3
+        p = p * r + 8.3334519073e-3
+        p = p * r + 4.1665795894e-2
+        p = p * r + 1.6666665459e-1
+        p = p * r + 5.0000001201e-1
+        let e = p * (r * r) + r + 1
+        // 2ⁿ may be 2¹²⁸ (not representable) at the top of the range: scale in two halves.
+        let n1 = Int32(n) >> 1, n2 = Int32(n) - (Int32(n) >> 1)
+        let s1 = Float(bitPattern: UInt32(bitPattern: n1 &+ 127) << 23)
+        let s2 = Float(bitPattern: UInt32(bitPattern: n2 &+ 127) << 23)
+        let y = e * s1 * s2
+        let clamped = x > hi ? Float.infinity : (x < lo ? 0 : y)
+        return x != x ? x : clamped
+    }
+}
+
+// Loops over `exp` live in this file: debug builds compile files separately (no whole-module
+// optimisation), so `exp` only inlines and vectorises in loops written next to it.
+extension Kernels {
+    /// dst[i] = exp(src[i] − shift) for i in 0..<n.
+    public static func exp(_ src: UnsafePointer<Float>, minus shift: Float = 0, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n { dst[i] = exp(src[i] - shift) }
+    }
+
+    /// dst[i] = exp(a[i] − b[i]) for i in 0..<n.
+    public static func exp(_ a: UnsafePointer<Float>, minus b: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n { dst[i] = exp(a[i] - b[i]) }
+    }
+
+    /// dst[i] = sigmoid(src[i]) = 1 / (1 + e^−x), without overflow for large |x|.
+    public static func sigmoid(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n {
+            let x = src[i]
+            let e = exp(-Swift.abs(x))  // ≤ 1: never overflows
+            let d = 1 / (1 + e)
+            dst[i] = x >= 0 ? d : e * d
+        }
+    }
+
+    /// dst[i] = g[i] · GELU′(x[i]) = g · (Φ(x) + x·φ(x)), exact (erf) form.
+    public static func geluBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n {
+            let v = x[i]
+            let cdf = 0.5 * (1 + erff(v * 0.70710678118654752))
+            let pdf = 0.39894228040143268 * exp(-0.5 * v * v)
+            dst[i] = g[i] * (cdf + v * pdf)
+        }
+    }
+}
+
+extension Kernels {
+    /// dst[i] = tanh(src[i]) (Cephes `tanhf`: odd polynomial for |x| < 0.625, else
+    /// 1 − 2/(e²ˣ + 1)); within a few ulp of libm, and vectorised.
+    public static func tanh(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n {
+            let x = src[i], z = Swift.abs(x)
+            let large = 1 - 2 / (exp(2 * z) + 1)
+            let s = x * x
+            var p: Float = -5.70498872745e-3
+            p = p * s + 2.06390887954e-2
+            p = p * s - 5.37397155531e-2
+            p = p * s + 1.33314422036e-1
+            p = p * s - 3.33332819422e-1
+            let small = p * s * x + x
+            dst[i] = z < 0.625 ? small : (x < 0 ? -large : large)
+        }
+    }
+}

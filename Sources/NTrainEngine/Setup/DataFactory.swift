@@ -1,0 +1,124 @@
+import Foundation
+import NTrainCore
+import NTrainData
+
+/// The loaders and shapes an experiment's data section resolves to.
+public struct ExperimentData {
+    public let train: DataLoader
+    /// Test split (or the held-out validation fraction of the training set).
+    public let eval: DataLoader
+    /// One example's shape: [C, H, W] for images (after transforms), [F] for features.
+    public let inputShape: Shape
+    /// Class names; empty for regression.
+    public let classNames: [String]
+    /// Notes worth printing (partial test sets, held-out splits).
+    public let notes: [String]
+
+    public var isRegression: Bool { classNames.isEmpty }
+    /// Outputs the model needs: classes, or the regression target width.
+    public var outputCount: Int { isRegression ? 1 : classNames.count }
+}
+
+/// Builds datasets and loaders from a `DataConfig`, downloading missing built-in datasets.
+public enum DataFactory {
+    /// `split` picks what `eval` holds when there is no validation fraction (ntrain eval --split).
+    public static func make(_ config: DataConfig, seed: UInt64, evalSplit: DatasetSplit = .test,
+                            log: @escaping (String) -> Void = { _ in }) throws -> ExperimentData {
+        let transforms = config.transforms.map(transform)
+        func loaders(train: ImageDataset, eval: ImageDataset, notes: [String]) throws -> ExperimentData {
+            let trainLoader = try DataLoader(images: train, transforms: transforms, batchSize: config.batchSize,
+                                             shuffle: config.shuffle, dropLast: config.dropLast, seed: seed, training: true)
+            let evalLoader = try DataLoader(images: eval, transforms: transforms, batchSize: config.evalBatchSize,
+                                            shuffle: false, dropLast: false, seed: seed, training: false)
+            return ExperimentData(train: trainLoader, eval: evalLoader, inputShape: Shape(evalLoader.sampleShape),
+                                  classNames: train.classNames, notes: notes)
+        }
+        switch config.dataset {
+        case .mnist, .fashionMNIST, .cifar10:
+            let kind: DatasetKind = config.dataset == .mnist ? .mnist : config.dataset == .cifar10 ? .cifar10 : .fashionMNIST
+            let root = DatasetRoot.resolve(explicit: config.root)
+            let train = try loadOrDownload(kind, split: .train, root: root, log: log)
+            let (fit, eval, note) = try split(train, config.validation, evalSplit) { try loadOrDownload(kind, split: evalSplit, root: root, log: log) }
+            return try loaders(train: fit, eval: eval, notes: eval.notes + note)
+        case .random:
+            let o = config.random ?? RandomDataOptions()
+            guard o.shape.count == 3 else { throw EngineError.invalidData("data.random.shape must be [C, H, W], got \(o.shape)") }
+            let train = try SyntheticDatasets.randomImages(count: o.count, channels: o.shape[0], height: o.shape[1], width: o.shape[2], classes: o.classes, seed: seed)
+            let (fit, eval, note) = try split(train, config.validation, evalSplit) {
+                try SyntheticDatasets.randomImages(count: o.testCount, channels: o.shape[0], height: o.shape[1], width: o.shape[2], classes: o.classes, seed: seed &+ 1)
+            }
+            return try loaders(train: fit, eval: eval, notes: note)
+        case .imageCSV:
+            guard let o = config.imageCSV else { throw EngineError.invalidData("data.image_csv.path is required for the image_csv dataset") }
+            let train = try ImageCSVDataset.load(csvPath: o.path, classes: o.classes)
+            let (fit, eval, note) = try split(train, config.validation, evalSplit) {
+                guard let testPath = o.testPath else { return train }
+                return try ImageCSVDataset.load(csvPath: testPath, classes: o.classes ?? train.classCount)
+            }
+            let extra = config.validation == nil && o.testPath == nil ? ["no data.image_csv.test_path: evaluating on the training images"] : []
+            return try loaders(train: fit, eval: eval, notes: note + extra)
+        case .syntheticLinear:
+            let o = config.syntheticLinear ?? SyntheticLinearOptions()
+            let range = Float(o.range[0])...Float(o.range[1])
+            func make(_ count: Int, _ s: UInt64) throws -> RegressionDataset {
+                try SyntheticDatasets.linear(count: count, weights: o.weight.map(Float.init), bias: Float(o.bias),
+                                             noiseStd: Float(o.noise), range: range, seed: s)
+            }
+            let train = try make(o.count, seed)
+            let eval = evalSplit == .train ? train : try make(o.testCount, seed &+ 1)
+            let trainLoader = try DataLoader(regression: train, batchSize: config.batchSize, shuffle: config.shuffle,
+                                             dropLast: config.dropLast, seed: seed, training: true)
+            let evalLoader = try DataLoader(regression: eval, batchSize: config.evalBatchSize, shuffle: false, seed: seed, training: false)
+            return ExperimentData(train: trainLoader, eval: evalLoader, inputShape: [train.featureCount], classNames: [], notes: [])
+        }
+    }
+
+    /// Holds out the last `fraction` of `train` for evaluation, or evaluates on `testSet()` (on the
+    /// training set itself for `evalSplit == .train`, without augmentation).
+    private static func split(_ train: ImageDataset, _ fraction: Double?, _ evalSplit: DatasetSplit,
+                              testSet: () throws -> ImageDataset) throws -> (ImageDataset, ImageDataset, [String]) {
+        guard let fraction else { return (train, evalSplit == .train ? train : try testSet(), []) }
+        let held = Int((Double(train.count) * fraction).rounded())
+        guard held >= 1, held < train.count else {
+            throw EngineError.invalidData("data.validation = \(fraction) leaves no training or no validation examples out of \(train.count)")
+        }
+        let keep = train.count - held
+        return (subset(train, 0..<keep), subset(train, keep..<train.count),
+                ["validation: the last \(held) of \(train.count) training examples (data.validation = \(fraction))"])
+    }
+
+    static func subset(_ d: ImageDataset, _ range: Range<Int>) -> ImageDataset {
+        let size = d.sampleSize
+        return ImageDataset(name: d.name, images: Array(d.images[(range.lowerBound * size)..<(range.upperBound * size)]),
+                            labels: Array(d.labels[range]), channels: d.channels, height: d.height, width: d.width,
+                            classNames: d.classNames)
+    }
+
+    /// Loads a built-in dataset, downloading it first (mirrors from `NTRAIN_MIRROR`) when missing.
+    public static func loadOrDownload(_ kind: DatasetKind, split: DatasetSplit, root: URL,
+                                      log: @escaping (String) -> Void) throws -> ImageDataset {
+        do {
+            return try BuiltinDatasets.load(kind, split: split, root: root)
+        } catch DatasetError.missingFile {
+            log("\(kind.rawValue) is not in \(root.path); downloading it")
+            let options = DownloadOptions(mirrors: DownloadOptions.mirrors([]))
+            try DatasetDownloader(root: root, options: options) { event in
+                if case .verified = event { log("  \(event)") }
+            }.download(kind)
+            return try BuiltinDatasets.load(kind, split: split, root: root)
+        }
+    }
+
+    static func transform(_ spec: TransformSpec) -> Transform {
+        switch spec {
+        case let .normalize(mean, std):
+            let m = mean.map(Float.init), s = std.map(Float.init)
+            return .normalize(mean: m, std: s, units: NormalizeUnits.infer(mean: m, std: s))
+        case .scale(let f): return .scale(Float(f))
+        case .pad(let n): return .pad(amount: n, fill: 0)
+        case let .randomCrop(size, padding): return .randomCrop(height: size.first, width: size.second, padding: padding)
+        case .randomHorizontalFlip(let p): return .randomHorizontalFlip(p: Float(p))
+        case .toCHW: return .toCHW
+        }
+    }
+}

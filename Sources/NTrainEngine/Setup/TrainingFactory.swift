@@ -1,0 +1,67 @@
+import NTrainCore
+import NTrainNN
+
+/// Builds the loss, optimizer and LR scheduler an experiment names.
+public enum TrainingFactory {
+    public static func loss(_ c: LossConfig) -> Loss {
+        switch c.type {
+        case .crossEntropy: return .crossEntropy(labelSmoothing: Float(c.labelSmoothing))
+        case .nll: return .nll
+        case .mse: return .mse
+        case .l1: return .l1
+        case .smoothL1: return .smoothL1(beta: Float(c.beta))
+        case .binaryCrossEntropy: return .binaryCrossEntropy
+        case .binaryCrossEntropyWithLogits: return .binaryCrossEntropyWithLogits
+        }
+    }
+
+    public static func optimizer(_ c: OptimizerConfig, parameters: [Tensor]) throws -> any Optimizer {
+        let lr = Float(c.lr), wd = Float(c.weightDecay)
+        let betas = (Float(c.betas[0]), Float(c.betas[1]))
+        switch c.type {
+        case .sgd:
+            return try SGD(parameters: parameters, learningRate: lr, momentum: Float(c.momentum), dampening: Float(c.dampening),
+                           weightDecay: wd, nesterov: c.nesterov)
+        case .adam:
+            return try Adam(parameters: parameters, learningRate: lr, betas: betas, eps: Float(c.eps), weightDecay: wd, amsgrad: c.amsgrad)
+        case .adamw:
+            return try AdamW(parameters: parameters, learningRate: lr, betas: betas, eps: Float(c.eps), weightDecay: wd, amsgrad: c.amsgrad)
+        case .nadam:
+            return try NAdam(parameters: parameters, learningRate: lr, betas: betas, eps: Float(c.eps), weightDecay: wd,
+                             momentumDecay: Float(c.momentumDecay))
+        case .adagrad:
+            return try Adagrad(parameters: parameters, learningRate: lr, lrDecay: Float(c.lrDecay), weightDecay: wd,
+                               initialAccumulatorValue: Float(c.initialAccumulatorValue), eps: Float(c.eps))
+        case .rmsprop:
+            return try RMSprop(parameters: parameters, learningRate: lr, alpha: Float(c.alpha), eps: Float(c.eps), weightDecay: wd,
+                               momentum: Float(c.momentum), centered: c.centered)
+        }
+    }
+
+    /// The scheduler, stepping once per `interval` unit; `horizon` is the run's length in those
+    /// units (cosine's default period).
+    public static func scheduler(_ c: SchedulerConfig, optimizer: any Optimizer, horizon: Int) throws -> any LRScheduler {
+        if c.type == .plateau {
+            return try ReduceLROnPlateau(optimizer: optimizer, mode: c.mode == .min ? .min : .max, factor: c.factor,
+                                         patience: c.patience, threshold: c.threshold, cooldown: c.cooldown, minLR: c.minLR)
+        }
+        return ScheduledLR(optimizer: optimizer, schedule: try schedule(c, horizon: horizon))
+    }
+
+    static func schedule(_ c: SchedulerConfig, horizon: Int) throws -> any LRSchedule {
+        switch c.type {
+        case .constant: return try ConstantLR(factor: 1, totalIters: 0)
+        case .step: return try StepLR(stepSize: c.stepSize, gamma: c.gamma)
+        case .multistep: return try MultiStepLR(milestones: c.milestones, gamma: c.gamma)
+        case .exponential: return try ExponentialLR(gamma: c.gamma)
+        case .cosine: return try CosineAnnealingLR(tMax: c.tMax ?? max(1, horizon), etaMin: c.etaMin)
+        case .inverseTime: return try InverseTimeLR(decaySteps: c.period, power: c.power)
+        case .piecewise: return try PiecewiseLR(values: c.values)
+        case .warmup: return try LinearLR(startFactor: c.startFactor, endFactor: c.endFactor, totalIters: c.totalIters)
+        case .chain: return try ChainedScheduler(c.schedulers.map { try schedule($0, horizon: horizon) })
+        case .sequential: return try SequentialLR(c.schedulers.map { try schedule($0, horizon: horizon) }, milestones: c.milestones)
+        case .plateau:
+            throw EngineError.invalidModel("scheduler: plateau cannot be nested inside chain or sequential")
+        }
+    }
+}

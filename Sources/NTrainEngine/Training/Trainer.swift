@@ -1,0 +1,138 @@
+import Foundation
+import NTrainCore
+import NTrainData
+import NTrainNN
+
+/// Options of `ntrain train` beyond the config.
+public struct TrainOptions {
+    public var device: String?
+    /// A checkpoint or run folder to continue exactly.
+    public var resume: String?
+    /// A checkpoint whose model weights start a new run (Caffe's -weights).
+    public var weights: String?
+    public var out: String?
+    public var epochs: Int?
+
+    public init(device: String? = nil, resume: String? = nil, weights: String? = nil, out: String? = nil, epochs: Int? = nil) {
+        self.device = device
+        self.resume = resume
+        self.weights = weights
+        self.out = out
+        self.epochs = epochs
+    }
+}
+
+/// The training loop of DESIGN §8: epochs of batches with gradient accumulation, clipping, the
+/// NaN guard, schedulers per step or epoch, evaluation, checkpoints, early stopping and Ctrl-C.
+public final class Trainer {
+    public let config: ExperimentConfig
+    public let data: ExperimentData
+    public let model: Sequential
+    public let loss: Loss
+    public let optimizer: any Optimizer
+    public let scheduler: (any LRScheduler)?
+    public let device: Device
+    public internal(set) var progress = TrainingProgress()
+    public let runDirectory: RunDirectory
+    let observer: TrainingObserver?
+    private let resumedFrom: String?
+    private let deviceRequest: String
+
+    /// Builds data, model, optimizer and scheduler from `config` (or from the checkpoint when resuming).
+    public init(config fileConfig: ExperimentConfig?, options: TrainOptions, observer: TrainingObserver? = nil) throws {
+        self.observer = observer
+        var resumeCheckpoint: (Checkpoint, String)?
+        var config: ExperimentConfig
+        if let resume = options.resume {
+            let path = Trainer.checkpointPath(resume)
+            let checkpoint = try CheckpointReader.read(contentsOf: URL(fileURLWithPath: path))
+            config = try TrainingCheckpoint.config(of: checkpoint, path: path)
+            resumeCheckpoint = (checkpoint, path)
+        } else if let fileConfig {
+            config = fileConfig
+        } else {
+            throw EngineError.invalidData("no config: give CONFIG.json, or --resume a checkpoint or run folder")
+        }
+        if let epochs = options.epochs { config.train.epochs = epochs }
+        self.config = config
+
+        let spec = try DeviceSpec.select(flag: options.device, config: config.device)
+        deviceRequest = spec.description
+        device = try spec.resolve()
+
+        let seed = UInt64(config.seed)
+        data = try DataFactory.make(config.data, seed: seed) { [weak observer] in observer?.note($0) }
+        model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: seed)
+        loss = TrainingFactory.loss(config.loss)
+        if loss.usesClassTargets == data.isRegression {
+            throw EngineError.invalidModel("loss \(config.loss.type.rawValue) does not fit the \(config.data.dataset.rawValue) data (\(data.isRegression ? "regression targets" : "class labels")); use \(data.isRegression ? "mse, l1 or smooth_l1" : "cross_entropy or nll")")
+        }
+        optimizer = try TrainingFactory.optimizer(config.optimizer, parameters: model.parameters)
+        let perEpoch = config.scheduler.interval == .step ? data.train.batchesPerEpoch : 1
+        scheduler = config.scheduler.type == .constant ? nil
+            : try TrainingFactory.scheduler(config.scheduler, optimizer: optimizer, horizon: config.train.epochs * perEpoch)
+
+        if let weights = options.weights {
+            let path = Trainer.checkpointPath(weights)
+            try TrainingCheckpoint.loadModel(model, from: try CheckpointReader.read(contentsOf: URL(fileURLWithPath: path)), path: path)
+        }
+        var runURL = options.out.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        if let (checkpoint, path) = resumeCheckpoint {
+            try TrainingCheckpoint.loadModel(model, from: checkpoint, path: path)
+            progress = try TrainingCheckpoint.restore(optimizer: optimizer, scheduler: scheduler, from: checkpoint, path: path)
+            if runURL == nil { runURL = Trainer.runFolder(containing: path) }
+        }
+        resumedFrom = resumeCheckpoint?.1
+        runDirectory = try RunDirectory(url: runURL ?? RunDirectory.defaultURL(name: config.name), configJSON: config.jsonText(),
+                               csv: config.logging.csv, tensorboard: config.logging.tensorboard,
+                               resumingAtStep: resumeCheckpoint == nil ? nil : progress.step)
+    }
+
+    /// `RUN_DIR` → `RUN_DIR/last.mge`; a file path as given.
+    static func checkpointPath(_ path: String) -> String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            return URL(fileURLWithPath: path).appendingPathComponent("last.mge").path
+        }
+        return path
+    }
+
+    /// The run folder a checkpoint belongs to (its folder, or the parent of `checkpoints/`), if any.
+    static func runFolder(containing checkpoint: String) -> URL? {
+        var folder = URL(fileURLWithPath: checkpoint).deletingLastPathComponent()
+        if folder.lastPathComponent == "checkpoints" { folder.deleteLastPathComponent() }
+        return FileManager.default.fileExists(atPath: folder.appendingPathComponent("config.json").path) ? folder : nil
+    }
+
+    var epochs: Int { config.train.epochs }
+
+    /// Trains until the configured epochs, early stopping, or Ctrl-C.
+    public func run() throws -> TrainingSummary {
+        let rows = try model.summaryRows(input: Shape([config.data.batchSize] + data.inputShape.dims))
+        observer?.trainingStarted(TrainingStart(
+            device: device, deviceRequest: deviceRequest, runDirectory: runDirectory.url.path, modelRows: rows,
+            parameterCount: model.parameterCount, trainExamples: data.train.sampleCount, evalExamples: data.eval.sampleCount,
+            stepsPerEpoch: data.train.batchesPerEpoch, epochs: epochs, startEpoch: progress.epoch, resumedFrom: resumedFrom,
+            notes: data.notes, threads: Parallel.threadCount))
+        runDirectory.log("start: device \(device) (\(deviceRequest)), \(model.parameterCount) parameters, epochs \(progress.epoch + 1)...\(epochs)"
+            + (resumedFrom.map { ", resumed from \($0) at step \(progress.step)" } ?? ""))
+        model.train()
+        while progress.epoch < epochs {
+            if try !trainEpoch() {
+                return summary(.interrupted)
+            }
+            if shouldStopEarly() {
+                observer?.note("early stopping: \(config.train.earlyStopping!.monitor.rawValue) did not improve for \(progress.epochsWithoutImprovement) epochs")
+                return summary(.earlyStopped)
+            }
+        }
+        return summary(.completed)
+    }
+
+    private func summary(_ ending: TrainingSummary.Ending) -> TrainingSummary {
+        let fm = FileManager.default
+        return TrainingSummary(ending: ending, progress: progress, runDirectory: runDirectory.url.path,
+                               lastCheckpoint: fm.fileExists(atPath: runDirectory.lastURL.path) ? runDirectory.lastURL.path : nil,
+                               bestCheckpoint: fm.fileExists(atPath: runDirectory.bestURL.path) ? runDirectory.bestURL.path : nil)
+    }
+}

@@ -1,0 +1,193 @@
+import Foundation
+import NTrainCore
+import NTrainData
+import NTrainNN
+
+extension Trainer {
+    /// One epoch (or its remainder after a resume). Returns false when Ctrl-C stopped it.
+    func trainEpoch() throws -> Bool {
+        let epoch = progress.epoch
+        let total = data.train.batchesPerEpoch
+        let accumulate = config.train.accumulate
+        let parameters = model.parameters
+        let classes = data.isRegression ? 0 : data.classNames.count
+        let clock = ContinuousClock()
+        let started = clock.now
+        var window = 0
+        var sinceLog = (loss: 0.0, steps: 0, images: 0, start: clock.now)
+
+        for batch in data.train.batches(epoch: epoch, startingAt: progress.batchInEpoch) {
+            let output = model(batch.inputs)
+            var value = loss(output, batch.targets)
+            if config.loss.reduction == .sum { value = value * Float(batch.targets.shape[0]) }
+            let lossValue = value.item()
+            var skipped = false
+            if !lossValue.isFinite {
+                try nonFinite("loss", batch: batch)
+                skipped = true
+            } else {
+                (accumulate > 1 ? value * (1 / Float(accumulate)) : value).backward()
+                window += 1
+            }
+            if !skipped, window == accumulate || batch.index == total - 1 {
+                if !gradientsAreFinite(parameters) {
+                    try nonFinite("gradients", batch: batch)
+                    skipped = true
+                } else {
+                    switch config.train.gradClip {
+                    case .maxNorm(let m)?: clipGradNorm(parameters, maxNorm: Float(m))
+                    case .value(let v)?: clipGradValue(parameters, clipValue: Float(v))
+                    case nil: break
+                    }
+                    optimizer.step()
+                    progress.optimizerSteps += 1
+                    if config.scheduler.interval == .step, let scheduler, !scheduler.needsMetric { scheduler.step() }
+                }
+                optimizer.zeroGrad()
+                window = 0
+            }
+            if !skipped {
+                progress.partialLossSum += Double(lossValue) * Double(batch.targets.shape[0])
+                progress.partialCount += batch.targets.shape[0]
+                if classes > 0 { progress.partialCorrect += Self.correct(output, batch.targets) }
+                sinceLog.loss += Double(lossValue)
+                sinceLog.steps += 1
+            }
+            sinceLog.images += batch.targets.shape[0]
+            progress.batchInEpoch += 1
+            progress.step += 1
+
+            if progress.step % config.train.logEvery == 0 || batch.index == total - 1 {
+                let seconds = (clock.now - sinceLog.start).seconds
+                let rate = Double(sinceLog.images) / max(seconds, 1e-9)
+                let stepLoss = sinceLog.steps > 0 ? sinceLog.loss / Double(sinceLog.steps) : .nan
+                let remaining = Double((total - progress.batchInEpoch) + (epochs - epoch - 1) * total) * Double(config.data.batchSize)
+                observer?.stepFinished(StepProgress(epoch: epoch + 1, epochs: epochs, batch: progress.batchInEpoch, batches: total,
+                                                    step: progress.step, loss: stepLoss, learningRate: Double(optimizer.learningRate),
+                                                    imagesPerSecond: rate, etaSeconds: remaining / max(rate, 1e-9)))
+                runDirectory.record(kind: "step", step: progress.step, values: ["epoch": Double(epoch + 1), "train_loss": stepLoss,
+                                                                        "lr": Double(optimizer.learningRate), "images_per_second": rate])
+                sinceLog = (0, 0, 0, clock.now)
+            }
+            if Interrupt.requested && window == 0 {
+                progress.partialSeconds += (clock.now - started).seconds
+                let path = try saveCheckpoint(epochFile: nil, best: false)
+                runDirectory.log("interrupted at epoch \(epoch + 1), step \(progress.step); checkpoint \(path)")
+                observer?.note("interrupted: saved \(path); continue with --resume \(runDirectory.url.path)")
+                return false
+            }
+        }
+        try finishEpoch(seconds: progress.partialSeconds + (clock.now - started).seconds)
+        return true
+    }
+
+    /// Ends an epoch: its record, evaluation, epoch scheduler step, checkpoints and logs.
+    private func finishEpoch(seconds: Double) throws {
+        let epoch = progress.epoch + 1
+        var record = EpochRecord(epoch: epoch, step: progress.step,
+                                 trainLoss: progress.partialCount > 0 ? progress.partialLossSum / Double(progress.partialCount) : .nan,
+                                 trainAccuracy: data.isRegression || progress.partialCount == 0 ? nil : Double(progress.partialCorrect) / Double(progress.partialCount),
+                                 learningRate: Double(optimizer.learningRate), seconds: seconds,
+                                 imagesPerSecond: Double(data.train.batchesPerEpoch * config.data.batchSize) / max(seconds, 1e-9))
+        var evaluation: EvaluationResult?
+        if epoch % config.train.evalEvery == 0 || epoch == epochs {
+            let result = Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count)
+            record.set(eval: result)
+            evaluation = result
+        }
+        if let scheduler, config.scheduler.interval == .epoch || scheduler.needsMetric {
+            if scheduler.needsMetric {
+                scheduler.step(metric: record.value(of: config.scheduler.monitor) ?? record.trainLoss)
+            } else {
+                scheduler.step()
+            }
+        }
+        progress.epoch = epoch
+        progress.batchInEpoch = 0
+        progress.partialLossSum = 0
+        progress.partialCorrect = 0
+        progress.partialCount = 0
+        progress.partialSeconds = 0
+        progress.history.append(record)
+
+        var isBest = false
+        if let value = record.value(of: config.checkpoint.monitor), value.isFinite {
+            if progress.best.map({ config.checkpoint.mode == .max ? value > $0 : value < $0 }) ?? true {
+                progress.best = value
+                progress.bestEpoch = epoch
+                isBest = true
+            }
+        }
+        if let early = config.train.earlyStopping, let value = record.value(of: early.monitor) {
+            let improved = progress.earlyStoppingBest.map {
+                early.mode == .max ? value > $0 + early.minDelta : value < $0 - early.minDelta
+            } ?? true
+            if improved {
+                progress.earlyStoppingBest = value
+                progress.epochsWithoutImprovement = 0
+            } else {
+                progress.epochsWithoutImprovement += 1
+            }
+        }
+        let every = config.checkpoint.every
+        _ = try saveCheckpoint(epochFile: every > 0 && epoch % every == 0 ? epoch : nil, best: isBest)
+        var values: [String: Double] = ["epoch": Double(epoch), "train_loss": record.trainLoss, "lr": record.learningRate,
+                                        "seconds": record.seconds, "images_per_second": record.imagesPerSecond]
+        values["train_accuracy"] = record.trainAccuracy
+        values["eval_loss"] = record.evalLoss
+        values["eval_accuracy"] = record.evalAccuracy
+        values["eval_top5"] = record.evalTop5
+        values["eval_mse"] = record.evalMSE
+        values["eval_mae"] = record.evalMAE
+        runDirectory.record(kind: "epoch", step: progress.step, values: values)
+        runDirectory.log("epoch \(epoch)/\(epochs): " + values.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        observer?.epochFinished(record, evaluation: evaluation, epochs: epochs)
+    }
+
+    func shouldStopEarly() -> Bool {
+        guard let early = config.train.earlyStopping else { return false }
+        return progress.epochsWithoutImprovement >= early.patience && progress.epoch < epochs
+    }
+
+    /// Writes last.mge (and the epoch/best files); returns the last.mge path.
+    @discardableResult
+    func saveCheckpoint(epochFile: Int?, best: Bool) throws -> String {
+        let checkpoint = try TrainingCheckpoint.make(config: config, model: model, optimizer: optimizer, scheduler: scheduler,
+                                                     progress: progress, device: device, data: data)
+        let bytes = try CheckpointWriter.encode(checkpoint, file: runDirectory.lastURL.path)
+        try runDirectory.save(bytes, epochFile: epochFile, best: best, keepLast: config.checkpoint.keepLast)
+        return runDirectory.lastURL.path
+    }
+
+    /// The NaN/Inf guard: "stop" throws before the step reaches the weights; "skip" drops it.
+    private func nonFinite(_ what: String, batch: Batch) throws {
+        optimizer.zeroGrad()
+        let step = progress.step + 1
+        switch config.train.nanPolicy {
+        case .stop:
+            let last = FileManager.default.fileExists(atPath: runDirectory.lastURL.path) ? runDirectory.lastURL.path : nil
+            runDirectory.log("stopped: \(what) is NaN/Inf at epoch \(progress.epoch + 1), step \(step)")
+            throw EngineError.nonFinite(epoch: progress.epoch + 1, step: step, what: what, checkpoint: last)
+        case .skip:
+            progress.skippedSteps += 1
+            runDirectory.log("skipped step \(step): \(what) is NaN/Inf (\(progress.skippedSteps) skipped so far)")
+            observer?.note("skipped step \(step) (epoch \(progress.epoch + 1)): \(what) is NaN/Inf")
+        }
+    }
+
+    static func correct(_ scores: Tensor, _ targets: Tensor) -> Int {
+        let n = scores.shape[0], c = scores.shape[1]
+        let s = scores.data, t = targets.int32Data
+        var hits = 0
+        for i in 0..<n {
+            var best = 0
+            for j in 1..<c where s[i * c + j] > s[i * c + best] { best = j }
+            if best == Int(t[i]) { hits += 1 }
+        }
+        return hits
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import NTrainCore
+
+/// Adam (Kingma & Ba), exactly as `torch.optim.Adam` (single-tensor CPU path):
+///
+///     t += 1
+///     g = grad + weight_decay·p                       (L2; AdamW decays p instead)
+///     m = lerp(m, g, 1 − β1)
+///     v = β2·v + (1 − β2)·g²
+///     v̂ = amsgrad ? (vmax = max(vmax, v)) : v
+///     p = p − lr/(1 − β1ᵗ) · m / (√v̂ / √(1 − β2ᵗ) + eps)
+///
+/// Defaults are PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight decay 0, amsgrad off.
+/// State per stepped parameter: `"<i>.exp_avg"`, `"<i>.exp_avg_sq"`, `"<i>.max_exp_avg_sq"`
+/// (amsgrad only) and the scalar `"<i>.step"`.
+public class Adam: Optimizer {
+    public var name: String { decoupledWeightDecay ? "adamw" : "adam" }
+    public let parameters: [Tensor]
+    public var learningRate: Float
+    public let beta1: Float
+    public let beta2: Float
+    public let eps: Float
+    public let weightDecay: Float
+    public let amsgrad: Bool
+    /// AdamW's decoupled decay `p ← p·(1 − lr·weight_decay)` instead of adding it to the gradient.
+    public let decoupledWeightDecay: Bool
+    private var states: [ParameterState?]
+
+    public init(parameters: [Tensor], learningRate: Float = 1e-3, betas: (Float, Float) = (0.9, 0.999), eps: Float = 1e-8,
+                weightDecay: Float = 0, amsgrad: Bool = false, decoupledWeightDecay: Bool = false) throws {
+        let kind = decoupledWeightDecay ? "adamw" : "adam"
+        try HyperparameterCheck.floatParameters(parameters, kind)
+        try HyperparameterCheck.nonNegative(Double(learningRate), "lr", kind)
+        try HyperparameterCheck.unitInterval(Double(betas.0), "betas[0]", kind)
+        try HyperparameterCheck.unitInterval(Double(betas.1), "betas[1]", kind)
+        try HyperparameterCheck.nonNegative(Double(eps), "eps", kind)
+        try HyperparameterCheck.nonNegative(Double(weightDecay), "weight_decay", kind)
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = betas.0
+        self.beta2 = betas.1
+        self.eps = eps
+        self.weightDecay = weightDecay
+        self.amsgrad = amsgrad
+        self.decoupledWeightDecay = decoupledWeightDecay
+        self.states = Array(repeating: nil, count: parameters.count)
+    }
+
+    private var tensorKeys: [String] { amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"] }
+
+    public func step() {
+        // Scalar factors in double precision, as PyTorch computes them in Python floats.
+        let lr = Double(learningRate), b1 = Double(beta1), b2 = Double(beta2), wdD = Double(weightDecay)
+        let w1 = Float(1 - b1), decay2 = beta2, w2 = Float(1 - b2), eps = self.eps
+        let l2 = decoupledWeightDecay ? 0 : weightDecay
+        let shrink = Float(1 - lr * wdD)
+        let shrinks = decoupledWeightDecay && weightDecay != 0
+        for (i, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            precondition(grad.shape == p.shape, "Adam: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
+            if states[i] == nil {
+                states[i] = ParameterState(tensors: tensorKeys.map { _ in Tensor.zeros(p.shape) }, scalars: [0])
+            }
+            states[i]!.scalars[0] += 1
+            let t = states[i]!.scalars[0]
+            let stepSize = lr / (1 - pow(b1, t))
+            let negStep = Float(-stepSize)
+            let bc2Sqrt = Float((1 - pow(b2, t)).squareRoot())
+            let n = p.count, w = p.data, g = grad.data
+            let m = states[i]!.tensors[0].data, v = states[i]!.tensors[1].data
+            let vmax = amsgrad ? states[i]!.tensors[2].data : v
+            let amsgrad = self.amsgrad
+            for j in 0..<n {
+                var wj = w[j]
+                if shrinks { wj = wj * shrink }
+                let gj = l2 == 0 ? g[j] : g[j] + l2 * wj
+                let mj = lerp(m[j], gj, w1)
+                m[j] = mj
+                let vj = v[j] * decay2 + w2 * gj * gj
+                v[j] = vj
+                var vhat = vj
+                if amsgrad {
+                    vhat = Swift.max(vmax[j], vj)
+                    vmax[j] = vhat
+                }
+                let denom = vhat.squareRoot() / bc2Sqrt + eps
+                w[j] = wj + negStep * (mj / denom)
+            }
+        }
+    }
+
+    public func stateDict() -> OptimizerState {
+        OptimizerState(optimizer: name, learningRate: learningRate, tensorKeys: tensorKeys, scalarKeys: ["step"], states: states)
+    }
+
+    public func load(state: OptimizerState) throws {
+        let loaded = try state.parameterStates(optimizer: name, parameters: parameters, tensorKeys: tensorKeys, scalarKeys: ["step"])
+        learningRate = loaded.learningRate
+        states = loaded.states
+    }
+}

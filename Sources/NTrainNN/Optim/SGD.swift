@@ -1,0 +1,94 @@
+import NTrainCore
+
+/// Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and L2 weight
+/// decay, exactly as `torch.optim.SGD`:
+///
+///     g = grad + weight_decay·p
+///     b = g                                   (first step: the buffer starts as a copy of g)
+///     b = momentum·b + (1 − dampening)·g      (later steps)
+///     g = nesterov ? g + momentum·b : b       (when momentum ≠ 0)
+///     p = p − lr·g
+///
+/// Defaults are PyTorch's: lr 1e-3, momentum 0, dampening 0, weight decay 0, no Nesterov.
+/// State: `"<i>.momentum_buffer"` per parameter once it has been stepped (only with momentum).
+public final class SGD: Optimizer {
+    public let name = "sgd"
+    public let parameters: [Tensor]
+    public var learningRate: Float
+    public let momentum: Float
+    public let dampening: Float
+    public let weightDecay: Float
+    public let nesterov: Bool
+    private var buffers: [ParameterState?]
+
+    public init(parameters: [Tensor], learningRate: Float = 1e-3, momentum: Float = 0, dampening: Float = 0,
+                weightDecay: Float = 0, nesterov: Bool = false) throws {
+        try HyperparameterCheck.floatParameters(parameters, name)
+        try HyperparameterCheck.nonNegative(Double(learningRate), "lr", name)
+        try HyperparameterCheck.nonNegative(Double(momentum), "momentum", name)
+        try HyperparameterCheck.nonNegative(Double(weightDecay), "weight_decay", name)
+        guard dampening.isFinite else {
+            throw OptimizerError.invalidHyperparameter(optimizer: name, parameter: "dampening", value: Double(dampening), expected: "a finite value")
+        }
+        if nesterov && (momentum <= 0 || dampening != 0) {
+            throw OptimizerError.invalidCombination(optimizer: name, reason: "Nesterov momentum requires momentum > 0 and dampening = 0 (got momentum \(momentum), dampening \(dampening))")
+        }
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.dampening = dampening
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+        self.buffers = Array(repeating: nil, count: parameters.count)
+    }
+
+    private var tensorKeys: [String] { momentum != 0 ? ["momentum_buffer"] : [] }
+
+    public func step() {
+        let negLR = -learningRate, wd = weightDecay, mom = momentum
+        let keep = Float(1 - Double(dampening))
+        for (i, p) in parameters.enumerated() {
+            guard let grad = p.grad else { continue }
+            precondition(grad.shape == p.shape, "SGD: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
+            let n = p.count, w = p.data, g = grad.data
+            if mom == 0 {
+                if wd == 0 {
+                    for j in 0..<n { w[j] = w[j] + negLR * g[j] }
+                } else {
+                    for j in 0..<n { w[j] = w[j] + negLR * (g[j] + wd * w[j]) }
+                }
+                continue
+            }
+            let nesterov = self.nesterov
+            if let state = buffers[i] {
+                let b = state.tensors[0].data
+                for j in 0..<n {
+                    let gj = wd == 0 ? g[j] : g[j] + wd * w[j]
+                    let bj = b[j] * mom + keep * gj
+                    b[j] = bj
+                    w[j] = w[j] + negLR * (nesterov ? gj + mom * bj : bj)
+                }
+            } else {
+                // PyTorch's first step: the buffer is a clone of the (decayed) gradient.
+                let buffer = Tensor(uninitialized: p.shape)
+                let b = buffer.data
+                for j in 0..<n {
+                    let gj = wd == 0 ? g[j] : g[j] + wd * w[j]
+                    b[j] = gj
+                    w[j] = w[j] + negLR * (nesterov ? gj + mom * gj : gj)
+                }
+                buffers[i] = ParameterState(tensors: [buffer], scalars: [])
+            }
+        }
+    }
+
+    public func stateDict() -> OptimizerState {
+        OptimizerState(optimizer: name, learningRate: learningRate, tensorKeys: tensorKeys, scalarKeys: [], states: buffers)
+    }
+
+    public func load(state: OptimizerState) throws {
+        let loaded = try state.parameterStates(optimizer: name, parameters: parameters, tensorKeys: tensorKeys, scalarKeys: [])
+        learningRate = loaded.learningRate
+        buffers = loaded.states
+    }
+}

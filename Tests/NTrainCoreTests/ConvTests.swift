@@ -1,0 +1,160 @@
+import XCTest
+@testable import NTrainCore
+
+final class ConvTests: XCTestCase {
+    private func random(_ shape: Shape, _ rng: inout RandomGenerator, scale: Float = 1, requiresGrad: Bool = true) -> Tensor {
+        Tensor(shape: shape, scalars: (0..<shape.count).map { _ in rng.uniform(-scale, scale) }, requiresGrad: requiresGrad)
+    }
+
+    /// Direct 7-loop convolution, the definition the fast kernel must match.
+    private func referenceConv(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: Conv2dGeometry) -> [Float] {
+        var out = [Float](repeating: 0, count: g.outputShape.count)
+        let cg = g.inChannels / g.groups, og = g.outChannels / g.groups
+        let xs = x.scalars, ws = w.scalars, bs = b?.scalars
+        for n in 0..<g.batch {
+            for o in 0..<g.outChannels {
+                let grp = o / og
+                for oy in 0..<g.outHeight {
+                    for ox in 0..<g.outWidth {
+                        var s: Float = bs?[o] ?? 0
+                        for ci in 0..<cg {
+                            let c = grp * cg + ci
+                            for ki in 0..<g.kernelHeight {
+                                let iy = oy * g.strideY - g.padY + ki * g.dilationY
+                                guard iy >= 0 && iy < g.height else { continue }
+                                for kj in 0..<g.kernelWidth {
+                                    let ix = ox * g.strideX - g.padX + kj * g.dilationX
+                                    guard ix >= 0 && ix < g.width else { continue }
+                                    s += xs[((n * g.inChannels + c) * g.height + iy) * g.width + ix]
+                                        * ws[((o * cg + ci) * g.kernelHeight + ki) * g.kernelWidth + kj]
+                                }
+                            }
+                        }
+                        out[((n * g.outChannels + o) * g.outHeight + oy) * g.outWidth + ox] = s
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    private struct Config {
+        var n, c, h, w, o: Int
+        var kernel: (Int, Int)
+        var stride = (1, 1), padding = (0, 0), dilation = (1, 1)
+        var groups = 1
+        var bias = true
+    }
+
+    private let configs: [Config] = [
+        Config(n: 2, c: 4, h: 7, w: 9, o: 6, kernel: (3, 2), stride: (2, 2), padding: (1, 1), dilation: (2, 2), groups: 2),
+        Config(n: 3, c: 3, h: 5, w: 6, o: 5, kernel: (3, 3)),
+        Config(n: 2, c: 3, h: 4, w: 5, o: 4, kernel: (1, 1)),
+        Config(n: 1, c: 2, h: 6, w: 7, o: 3, kernel: (2, 3), stride: (2, 1), padding: (0, 2), dilation: (1, 2), bias: false),
+        Config(n: 3, c: 3, h: 5, w: 5, o: 6, kernel: (3, 3), stride: (1, 2), padding: (1, 1), groups: 3),
+        Config(n: 2, c: 2, h: 5, w: 3, o: 2, kernel: (1, 1), stride: (2, 2), padding: (1, 0)),
+        Config(n: 5, c: 1, h: 9, w: 9, o: 2, kernel: (5, 5), padding: (2, 2)),
+        // Large enough for several multi-image blocks per chunk (see Kernels.convBlockImages).
+        Config(n: 11, c: 8, h: 16, w: 15, o: 4, kernel: (3, 3), padding: (1, 0), groups: 2),
+    ]
+
+    private func make(_ cfg: Config, _ rng: inout RandomGenerator) -> (x: Tensor, w: Tensor, b: Tensor?, g: Conv2dGeometry) {
+        let x = random([cfg.n, cfg.c, cfg.h, cfg.w], &rng)
+        let w = random([cfg.o, cfg.c / cfg.groups, cfg.kernel.0, cfg.kernel.1], &rng, scale: 0.5)
+        let b = cfg.bias ? random([cfg.o], &rng) : nil
+        let g = try! Conv2dGeometry(input: x.shape, weight: w.shape, stride: cfg.stride, padding: cfg.padding,
+                                    dilation: cfg.dilation, groups: cfg.groups)
+        return (x, w, b, g)
+    }
+
+    func testForwardMatchesDirectConvolution() {
+        var rng = RandomGenerator(seed: 11)
+        for (k, cfg) in configs.enumerated() {
+            let (x, w, b, g) = make(cfg, &rng)
+            let y = x.conv2d(weight: w, bias: b, stride: cfg.stride, padding: cfg.padding, dilation: cfg.dilation, groups: cfg.groups)
+            XCTAssertEqual(y.shape, g.outputShape, "config \(k)")
+            let expected = referenceConv(x, w, b, g)
+            for (i, (a, e)) in zip(y.scalars, expected).enumerated() {
+                XCTAssertEqual(a, e, accuracy: 1e-5 + 1e-5 * abs(e), "config \(k) element \(i)")
+            }
+        }
+    }
+
+    func testGradientCheck() {
+        var rng = RandomGenerator(seed: 12)
+        for (k, cfg) in configs.enumerated() {
+            let (x, w, b, _) = make(cfg, &rng)
+            let inputs = [x, w] + (b.map { [$0] } ?? [])
+            let r = gradientCheck(inputs, epsilon: 1e-2, tolerance: 1e-2, maxElements: 60) { t in
+                t[0].conv2d(weight: t[1], bias: t.count > 2 ? t[2] : nil, stride: cfg.stride, padding: cfg.padding,
+                            dilation: cfg.dilation, groups: cfg.groups)
+            }
+            XCTAssertTrue(r.passed, "config \(k): \(r)")
+        }
+    }
+
+    func testGradientOnlyForInputsThatNeedIt() {
+        var rng = RandomGenerator(seed: 13)
+        let x = random([2, 2, 5, 5], &rng, requiresGrad: false)
+        let w = random([3, 2, 3, 3], &rng)
+        let b = random([3], &rng, requiresGrad: false)
+        x.conv2d(weight: w, bias: b, padding: (1, 1)).sum().backward()
+        XCTAssertNil(x.grad)
+        XCTAssertNil(b.grad)
+        XCTAssertEqual(w.grad?.shape, w.shape)
+    }
+
+    func testMatchesPyTorch() throws {
+        for c in try ConvGolden.load().conv2d {
+            let x = c.x.tensor(requiresGrad: true), w = c.weight.tensor(requiresGrad: true)
+            let b = c.bias?.tensor(requiresGrad: true)
+            let y = x.conv2d(weight: w, bias: b, stride: (c.stride[0], c.stride[1]), padding: (c.padding[0], c.padding[1]),
+                             dilation: (c.dilation[0], c.dilation[1]), groups: c.groups)
+            assertClose(y, c.out, rel: 1e-4, abs: 1e-5, "\(c.name): output")
+            y.backward(c.probe.tensor)
+            assertClose(x.grad, c.grad_x, rel: 1e-4, abs: 1e-5, "\(c.name): grad x")
+            assertClose(w.grad, c.grad_weight, rel: 1e-4, abs: 1e-5, "\(c.name): grad weight")
+            assertClose(b?.grad, c.grad_bias, rel: 1e-4, abs: 1e-5, "\(c.name): grad bias")
+        }
+    }
+
+    func testDeterministicAcrossRunsAndThreadCounts() {
+        var rng = RandomGenerator(seed: 14)
+        let x = random([7, 3, 10, 11], &rng), w = random([4, 3, 3, 3], &rng), b = random([4], &rng)
+        let probe = random([7, 4, 8, 9], &rng, requiresGrad: false)
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        func run(threads: Int) -> [[Float]] {
+            Parallel.threadCount = threads
+            for t in [x, w, b] { t.grad = nil }
+            let y = x.conv2d(weight: w, bias: b)
+            y.backward(probe)
+            return [y.scalars, x.grad!.scalars, w.grad!.scalars, b.grad!.scalars]
+        }
+        let first = run(threads: 3)
+        XCTAssertEqual(run(threads: 3), first, "same thread count must be bit-identical")
+        let single = run(threads: 1)
+        // Images are independent: output and input gradient do not depend on the thread count.
+        XCTAssertEqual(single[0], first[0])
+        XCTAssertEqual(single[1], first[1])
+        for (a, e) in zip(single[2], first[2]) { XCTAssertEqual(a, e, accuracy: 1e-4 * max(1, abs(e))) }
+    }
+
+    func testGeometryErrorsExplainTheProblem() {
+        XCTAssertThrowsError(try Conv2dGeometry(input: [1, 3, 8, 8], weight: [4, 2, 3, 3])) { e in
+            XCTAssertTrue("\(e)".contains("input has 3 channels"), "\(e)")
+        }
+        XCTAssertThrowsError(try Conv2dGeometry(input: [1, 3, 8, 8], weight: [4, 1, 3, 3], groups: 2)) { e in
+            XCTAssertTrue("\(e)".contains("divide by groups"), "\(e)")
+        }
+        XCTAssertThrowsError(try Conv2dGeometry(input: [1, 1, 4, 4], weight: [2, 1, 5, 5])) { e in
+            XCTAssertTrue("\(e)".contains("too small"), "\(e)")
+        }
+        XCTAssertThrowsError(try Conv2dGeometry(input: [1, 16], weight: [2, 1, 5, 5])) { e in
+            XCTAssertTrue("\(e)".contains("[N, C, H, W]"), "\(e)")
+        }
+        XCTAssertThrowsError(try Conv2dGeometry(input: [1, 1, 8, 8], weight: [2, 1, 3, 3], stride: (0, 1)))
+        let g = try? Conv2dGeometry(input: [64, 1, 32, 32], weight: [6, 1, 5, 5])
+        XCTAssertEqual(g?.outputShape, [64, 6, 28, 28])
+    }
+}
