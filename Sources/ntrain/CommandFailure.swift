@@ -9,6 +9,9 @@ protocol ExitCodeProviding: Error {
     var exitCode: Int32 { get }
 }
 
+/// The engine's errors carry their own code: 2 for invalid data/model/checkpoint, 1 for NaN aborts and I/O.
+extension EngineError: ExitCodeProviding {}
+
 /// Exit codes of every command (DESIGN §1).
 enum ExitStatus {
     /// Runtime failure: I/O, download, NaN abort.

@@ -19,17 +19,48 @@ final class CheckpointInspectorTests: XCTestCase {
         XCTAssertEqual(s.lastMetrics, [.init(name: "mse", value: 0.125)])
     }
 
+    func testSummaryOfTrainerMetadata() throws {
+        // As TrainingCheckpoint.make writes it: the last EpochRecord under "metrics".
+        let record = EpochRecord(
+            epoch: 4, step: 3748, trainLoss: 0.25, trainAccuracy: 0.9, evalLoss: 0.5, evalAccuracy: 0.875, evalTop5: nil,
+            evalMSE: nil, evalMAE: nil, learningRate: 0.01, seconds: 12.5, imagesPerSecond: 4000)
+        let s = CheckpointMetadataSummary([
+            "format": "ntrain-checkpoint", "epoch": 4, "step": 3748, "device": "cpu0", "ntrain_version": "0.1.0",
+            "created": "2026-01-02T03:04:05Z", "input_shape": [1, 32, 32], "class_names": ["0", "1", "2"],
+            "progress": ["best": 0.875, "best_epoch": 4, "epoch": 4], "metrics": try JSONValue(encoding: record),
+            "config": ["name": "lenet-mnist", "model": ["arch": "lenet"], "data": ["dataset": "mnist"]],
+        ])
+        XCTAssertEqual(Dictionary(uniqueKeysWithValues: s.lastMetrics.map { ($0.name, $0.value) }), [
+            "train_loss": 0.25, "train_accuracy": 0.9, "eval_loss": 0.5, "eval_accuracy": 0.875, "lr": 0.01,
+            "seconds": 12.5, "images_per_second": 4000,
+        ])
+        XCTAssertEqual(s.inputShape, [1, 32, 32])
+        XCTAssertEqual(s.classCount, 3)
+        XCTAssertEqual(s.created, "2026-01-02T03:04:05Z")
+        XCTAssertEqual(s.best, 0.875)
+        XCTAssertEqual(s.bestEpoch, 4)
+        XCTAssertEqual(s.otherKeys, ["format", "progress"])
+        let text = s.textLines()
+        XCTAssertTrue(text.contains("best        0.875 (epoch 4)"), "\(text)")
+        XCTAssertTrue(text.contains("input       [1, 32, 32]"), "\(text)")
+        XCTAssertEqual(s.json()["best_epoch"], 4)
+    }
+
     func testMetadataOfUnexpectedTypesIsIgnoredNotFatal() {
         let s = CheckpointMetadataSummary([
             "epoch": "three", "step": 1.5, "device": 7, "config": "not an object", "metrics": "none", "rng": [1, 2],
+            "input_shape": [1, "x"], "class_names": 3, "progress": ["best": "high"],
         ])
+        XCTAssertNil(s.inputShape)
+        XCTAssertNil(s.classCount)
+        XCTAssertNil(s.best)
         XCTAssertNil(s.epoch)
         XCTAssertNil(s.step)
         XCTAssertNil(s.device)
         XCTAssertNil(s.configName)
         XCTAssertNil(s.model)
         XCTAssertEqual(s.lastMetrics, [])
-        XCTAssertEqual(s.otherKeys, ["rng"])
+        XCTAssertEqual(s.otherKeys, ["progress", "rng"])
         XCTAssertTrue(s.textLines().contains("epoch       -"))
     }
 

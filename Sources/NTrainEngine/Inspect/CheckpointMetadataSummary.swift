@@ -22,6 +22,15 @@ public struct CheckpointMetadataSummary: Equatable, Sendable {
     public var model: String?
     /// `metadata.config.data.dataset`.
     public var dataset: String?
+    /// `metadata.input_shape`: one sample's shape, e.g. [1, 32, 32].
+    public var inputShape: [Int]?
+    /// Number of entries in `metadata.class_names` (nil when empty, as for regression).
+    public var classCount: Int?
+    /// `metadata.created` (ISO 8601).
+    public var created: String?
+    /// `metadata.progress.best` and `best_epoch`: the best monitored value so far.
+    public var best: Double?
+    public var bestEpoch: Int?
     /// The last epoch's metrics, from `metrics` (or `history` / `metrics_history`).
     public var lastMetrics: [Metric]
     /// Top-level metadata keys not shown above (optimizer and scheduler state, RNG, ...), sorted.
@@ -30,11 +39,11 @@ public struct CheckpointMetadataSummary: Equatable, Sendable {
     /// Keys this summary reads; the others are listed in `otherKeys`.
     static let summarisedKeys: Set<String> = [
         "name", "epoch", "step", "global_step", "device", "ntrain_version", "version", "config",
-        "metrics", "history", "metrics_history",
+        "metrics", "history", "metrics_history", "created", "input_shape", "class_names",
     ]
     static let metricsKeys = ["metrics", "history", "metrics_history"]
     /// Bookkeeping fields of a per-epoch record that are not metrics.
-    static let recordFields: Set<String> = ["epoch", "step", "time", "timestamp", "seconds", "lr_epoch"]
+    static let recordFields: Set<String> = ["epoch", "step", "time", "timestamp"]
 
     public init(_ metadata: [String: JSONValue]) {
         let config = metadata["config"]
@@ -50,6 +59,15 @@ public struct CheckpointMetadataSummary: Equatable, Sendable {
             model = "layers (\(layers.count))"
         }
         dataset = config?["data"]?["dataset"]?.stringValue
+        if let dims = metadata["input_shape"]?.arrayValue {
+            let ints = dims.compactMap(\.intValue)
+            inputShape = ints.count == dims.count ? ints : nil
+        }
+        // Regression checkpoints store an empty list: no classes to show.
+        classCount = (metadata["class_names"]?.arrayValue?.count).flatMap { $0 > 0 ? $0 : nil }
+        created = metadata["created"]?.stringValue
+        best = metadata["progress"]?["best"]?.doubleValue
+        bestEpoch = metadata["progress"]?["best_epoch"]?.intValue
         var metrics: [Metric] = []
         if let source = Self.metricsKeys.lazy.compactMap({ metadata[$0] }).first {
             Self.collect(source, prefix: "", depth: 0, into: &metrics)
@@ -90,7 +108,13 @@ public struct CheckpointMetadataSummary: Equatable, Sendable {
             row("config", configName),
             row("model", model),
             row("dataset", dataset),
+            row("input", inputShape.map { "[" + $0.map(String.init).joined(separator: ", ") + "]" }),
+            row("classes", classCount.map(String.init)),
+            row("created", created),
         ]
+        if let best {
+            lines.append(row("best", Self.format(best) + (bestEpoch.map { " (epoch \($0))" } ?? "")))
+        }
         if lastMetrics.isEmpty {
             lines.append(row("metrics", nil))
         } else {
@@ -121,6 +145,9 @@ public struct CheckpointMetadataSummary: Equatable, Sendable {
             "name": opt(name), "epoch": opt(epoch), "step": opt(step), "device": opt(device),
             "ntrain_version": opt(ntrainVersion), "config_name": opt(configName), "model": opt(model),
             "dataset": opt(dataset), "last_metrics": .object(metrics),
+            "input_shape": inputShape.map { .array($0.map { .integer(Int64($0)) }) } ?? .null,
+            "classes": opt(classCount), "created": opt(created),
+            "best": best.map(JSONValue.double) ?? .null, "best_epoch": opt(bestEpoch),
             "other_keys": .array(otherKeys.map(JSONValue.string)),
         ])
     }
