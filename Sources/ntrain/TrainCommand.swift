@@ -70,4 +70,3 @@ struct TrainCommand: ParsableCommand {
     }
 }
 
-extension EngineError: ExitCodeProviding {}
