@@ -111,7 +111,7 @@ final class ShippedConfigsTests: XCTestCase {
         XCTAssertEqual(c.data.batchSize, 8)
         XCTAssertEqual(c.model.arch, .convBN)
         XCTAssertEqual(c.optimizer.type, .sgd)
-        XCTAssertEqual(c.optimizer.lr, 0.1)
+        XCTAssertEqual(c.optimizer.lr, 0.01)
         XCTAssertEqual(c.train.epochs, 5)
     }
 
