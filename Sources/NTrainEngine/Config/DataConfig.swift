@@ -10,6 +10,10 @@ public struct DataConfig: Codable, Equatable, Sendable {
     public var evalBatchSize = 1000
     /// Fraction of the training set held out for evaluation; nil evaluates on the test split.
     public var validation: Double? = nil
+    /// Use only the first `limit` training examples (PyTorch's `Subset(range(limit))`); nil: all.
+    public var limit: Int? = nil
+    /// Evaluate on only the first `eval_limit` examples; nil: all.
+    public var evalLimit: Int? = nil
     /// Options of `synthetic_linear` (non-nil exactly for that dataset).
     public var syntheticLinear: SyntheticLinearOptions? = nil
     /// Options of `random` (non-nil exactly for that dataset).
@@ -34,6 +38,7 @@ public struct DataConfig: Codable, Equatable, Sendable {
                 "root": .nullable(.string), "batch_size": .integer(.atLeastOne), "shuffle": .bool, "drop_last": .bool,
                 "transforms": .array(TransformSpec.schema), "eval_batch_size": .integer(.atLeastOne),
                 "validation": .nullable(.number(.unitExclusive)),
+                "limit": .nullable(.integer(.atLeastOne)), "eval_limit": .nullable(.integer(.atLeastOne)),
             ],
             cases: [
                 "mnist": [:], "fashion-mnist": [:], "cifar10": [:],
@@ -53,6 +58,8 @@ public struct DataConfig: Codable, Equatable, Sendable {
         transforms = try c.value("transforms", default: transforms)
         evalBatchSize = try c.value("eval_batch_size", default: evalBatchSize)
         validation = try c.optional("validation")
+        limit = try c.optional("limit")
+        evalLimit = try c.optional("eval_limit")
         switch dataset {
         case .syntheticLinear: syntheticLinear = try SyntheticLinearOptions(from: decoder)
         case .random: random = try RandomDataOptions(from: decoder)
@@ -71,6 +78,8 @@ public struct DataConfig: Codable, Equatable, Sendable {
         try c.put("transforms", transforms)
         try c.put("eval_batch_size", evalBatchSize)
         try c.putOptional("validation", validation)
+        try c.putOptional("limit", limit)
+        try c.putOptional("eval_limit", evalLimit)
         try syntheticLinear?.encode(to: encoder)
         try random?.encode(to: encoder)
         try imageCSV?.encode(to: encoder)

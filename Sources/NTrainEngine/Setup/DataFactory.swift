@@ -25,7 +25,9 @@ public enum DataFactory {
     public static func make(_ config: DataConfig, seed: UInt64, evalSplit: DatasetSplit = .test,
                             log: @escaping (String) -> Void = { _ in }) throws -> ExperimentData {
         let transforms = config.transforms.map(transform)
-        func loaders(train: ImageDataset, eval: ImageDataset, notes: [String]) throws -> ExperimentData {
+        func loaders(train fullTrain: ImageDataset, eval fullEval: ImageDataset, notes: [String]) throws -> ExperimentData {
+            let train = config.limit.map { fullTrain.prefix($0) } ?? fullTrain
+            let eval = config.evalLimit.map { fullEval.prefix($0) } ?? fullEval
             let trainLoader = try DataLoader(images: train, transforms: transforms, batchSize: config.batchSize,
                                              shuffle: config.shuffle, dropLast: config.dropLast, seed: seed, training: true)
             let evalLoader = try DataLoader(images: eval, transforms: transforms, batchSize: config.evalBatchSize,
@@ -64,8 +66,8 @@ public enum DataFactory {
                 try SyntheticDatasets.linear(count: count, weights: o.weight.map(Float.init), bias: Float(o.bias),
                                              noiseStd: Float(o.noise), range: range, seed: s)
             }
-            let train = try make(o.count, seed)
-            let eval = evalSplit == .train ? train : try make(o.testCount, seed &+ 1)
+            let train = try make(config.limit.map { Swift.min($0, o.count) } ?? o.count, seed)
+            let eval = evalSplit == .train ? train : try make(config.evalLimit.map { Swift.min($0, o.testCount) } ?? o.testCount, seed &+ 1)
             let trainLoader = try DataLoader(regression: train, batchSize: config.batchSize, shuffle: config.shuffle,
                                              dropLast: config.dropLast, seed: seed, training: true)
             let evalLoader = try DataLoader(regression: eval, batchSize: config.evalBatchSize, shuffle: false, seed: seed, training: false)
