@@ -142,15 +142,19 @@ public enum JSONValue: Equatable, Sendable {
 
     // MARK: Codable bridges
 
-    /// The JSON tree of an `Encodable` value (via `JSONEncoder`).
+    /// The JSON tree of an `Encodable` value (via `JSONEncoder`). JSON has no NaN or infinity, so
+    /// non-finite doubles (a diverged loss in a metrics history) become the strings "nan", "inf", "-inf".
     public init<T: Encodable>(encoding value: T) throws {
-        let data = try JSONEncoder().encode(value)
-        self = try JSONParser.parse(data)
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        self = try JSONParser.parse(try encoder.encode(value))
     }
 
-    /// Decodes a `Decodable` value from this tree (via `JSONDecoder`).
+    /// Decodes a `Decodable` value from this tree (via `JSONDecoder`; "nan"/"inf"/"-inf" read back as doubles).
     public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-        try JSONDecoder().decode(T.self, from: Data(serialized().utf8))
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return try decoder.decode(T.self, from: Data(serialized().utf8))
     }
 }
 

@@ -21,4 +21,7 @@ public enum Interrupt {
 
     /// For tests: behave as if Ctrl-C had been pressed once.
     public static func simulate() { count = 1 }
+
+    /// Forgets any request (a new run starts clean).
+    public static func reset() { count = 0 }
 }
