@@ -21,9 +21,12 @@ test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+# Trains the Fashion-MNIST LeNet (Debian's dataset-fashion-mnist copy, no download) into a new run
+# folder and evaluates its best checkpoint.
 demo: release
-	.build/release/ntrain train configs/fashion-mnist-lenet.json --out runs/demo
-	.build/release/ntrain eval runs/demo/best.mge
+	@out=runs/demo/$$(date +%Y%m%d-%H%M%S); \
+	.build/release/ntrain train configs/fashion-mnist-lenet.json --out $$out && \
+	.build/release/ntrain eval $$out/best.mge
 
 bench: release
 	scripts/bench

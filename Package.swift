@@ -26,6 +26,7 @@ let package = Package(
             name: "ntrain",
             dependencies: ["NTrainEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ntrain-bench", dependencies: ["NTrainEngine"], swiftSettings: optimized),
+        .executableTarget(name: "linear-regression-example", dependencies: ["NTrainNN"], path: "Examples/LinearRegression"),
         .testTarget(name: "NTrainCoreTests", dependencies: ["NTrainCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NTrainNNTests", dependencies: ["NTrainNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NTrainDataTests", dependencies: ["NTrainData"]),
