@@ -51,3 +51,19 @@ public enum Initializer: Equatable, Sendable {
         self == .kaimingUniform ? .kaimingUniform : .zeros
     }
 }
+
+extension Initializer {
+    /// A trainable weight of `shape` and, when `bias`, a trainable bias of `biasCount`, filled with
+    /// this scheme (and its bias scheme) for the given fans.
+    func makeParameters(weight shape: Shape, bias: Bool, biasCount: Int, fanIn: Int, fanOut: Int,
+                        generator: inout RandomGenerator) -> (weight: Tensor, bias: Tensor?) {
+        let w = Tensor(uninitialized: shape)
+        fill(w, fanIn: fanIn, fanOut: fanOut, generator: &generator)
+        w.requiresGrad = true
+        guard bias else { return (w, nil) }
+        let b = Tensor(uninitialized: [biasCount])
+        biasInitializer.fill(b, fanIn: fanIn, fanOut: fanOut, generator: &generator)
+        b.requiresGrad = true
+        return (w, b)
+    }
+}

@@ -119,6 +119,20 @@ enum CLI {
     }
 
     /// A scratch folder; the caller removes it.
+    /// The real MNIST in `shared/datasets/mnist` beside the checkout (found by walking up from this
+    /// file), or an XCTSkip saying it is absent.
+    static func sharedMNIST() throws -> URL {
+        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        for _ in 0..<6 {
+            dir.deleteLastPathComponent()
+            let candidate = dir.appendingPathComponent("shared/datasets/mnist")
+            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("train-images-idx3-ubyte.gz").path) {
+                return candidate
+            }
+        }
+        throw XCTSkip("the real MNIST (shared/datasets/mnist beside the checkout) is absent; skipping")
+    }
+
     static func temporaryFolder() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("ntrain-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

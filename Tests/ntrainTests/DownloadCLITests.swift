@@ -8,18 +8,9 @@ final class DownloadCLITests: XCTestCase {
     override func setUpWithError() throws { folder = try CLI.temporaryFolder() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    private func sharedMNIST() throws -> URL {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<6 {
-            dir.deleteLastPathComponent()
-            let candidate = dir.appendingPathComponent("shared/datasets/mnist")
-            if FileManager.default.fileExists(atPath: candidate.path) { return candidate }
-        }
-        throw XCTSkip("the real MNIST (shared/datasets/mnist beside the checkout) is absent")
-    }
 
     func testDownloadVerifiesThenFindsTheFilesPresent() throws {
-        let mirror = try sharedMNIST()
+        let mirror = try CLI.sharedMNIST()
         let root = folder.appendingPathComponent("data").path
         let env: [String: String?] = ["NTRAIN_MIRROR": nil]
         let first = try CLI.run(["download", "mnist", "--root", root, "--mirror", mirror.absoluteString], environment: env, timeout: 120)

@@ -11,18 +11,6 @@ final class TrainCLITests: XCTestCase {
     override func setUpWithError() throws { folder = try CLI.temporaryFolder() }
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    /// The shared datasets folder (../shared/datasets beside the checkout), found by walking up.
-    private func sharedMNIST() throws -> URL {
-        var dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        for _ in 0..<6 {
-            dir.deleteLastPathComponent()
-            let candidate = dir.appendingPathComponent("shared/datasets/mnist")
-            if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("train-images-idx3-ubyte.gz").path) {
-                return candidate
-            }
-        }
-        throw XCTSkip("the real MNIST (shared/datasets/mnist beside the checkout) is absent; skipping the end-to-end MNIST run")
-    }
 
     private func write(_ json: String, _ name: String = "exp.json") throws -> String {
         let url = folder.appendingPathComponent(name)
@@ -78,7 +66,7 @@ final class TrainCLITests: XCTestCase {
     }
 
     func testMNISTSubsetTrainsAndEvaluatesFromTheCheckpoint() throws {
-        let mirror = try sharedMNIST()
+        let mirror = try CLI.sharedMNIST()
         let config = try write("""
             {"name": "mnist-e2e", "seed": 1,
              "data": {"dataset": "mnist", "batch_size": 64, "limit": 2048, "eval_limit": 1000,

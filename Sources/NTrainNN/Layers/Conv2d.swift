@@ -32,17 +32,8 @@ public final class Conv2d: Module {
         self.groups = groups
         let fanIn = inChannels / groups * kernel.0 * kernel.1
         let fanOut = outChannels / groups * kernel.0 * kernel.1
-        weight = Tensor(uninitialized: [outChannels, inChannels / groups, kernel.0, kernel.1])
-        initializer.fill(weight, fanIn: fanIn, fanOut: fanOut, generator: &generator)
-        weight.requiresGrad = true
-        if bias {
-            let b = Tensor(uninitialized: [outChannels])
-            initializer.biasInitializer.fill(b, fanIn: fanIn, fanOut: fanOut, generator: &generator)
-            b.requiresGrad = true
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = initializer.makeParameters(weight: [outChannels, inChannels / groups, kernel.0, kernel.1], bias: bias,
+                                                         biasCount: outChannels, fanIn: fanIn, fanOut: fanOut, generator: &generator)
     }
 
     public override func forward(_ input: Tensor) -> Tensor {

@@ -11,17 +11,8 @@ public final class Linear: Module {
                 generator: inout RandomGenerator) {
         self.inFeatures = inFeatures
         self.outFeatures = outFeatures
-        weight = Tensor(uninitialized: [outFeatures, inFeatures])
-        initializer.fill(weight, fanIn: inFeatures, fanOut: outFeatures, generator: &generator)
-        weight.requiresGrad = true
-        if bias {
-            let b = Tensor(uninitialized: [outFeatures])
-            initializer.biasInitializer.fill(b, fanIn: inFeatures, fanOut: outFeatures, generator: &generator)
-            b.requiresGrad = true
-            self.bias = b
-        } else {
-            self.bias = nil
-        }
+        (weight, self.bias) = initializer.makeParameters(weight: [outFeatures, inFeatures], bias: bias, biasCount: outFeatures,
+                                                         fanIn: inFeatures, fanOut: outFeatures, generator: &generator)
     }
 
     public override func forward(_ input: Tensor) -> Tensor { Tensor.linear(input, weight: weight, bias: bias) }
