@@ -187,9 +187,9 @@ public final class NVRTC: @unchecked Sendable {
         return (Int(major), Int(minor))
     }
 
-    /// Options every ntrain kernel compiles with for `architecture` (e.g. `compute_70`). FMA
+    /// Options every ntrain kernel compiles with for `architecture` (e.g. `compute_75`, the oldest NVRTC 12.9 compiles without a deprecation warning). FMA
     /// contraction is off so results round like the CPU kernels' separate multiplies and adds.
-    public static func defaultOptions(architecture: String = "compute_70") -> [String] {
+    public static func defaultOptions(architecture: String = "compute_75") -> [String] {
         ["--gpu-architecture=\(architecture)", "--fmad=false", "--std=c++14"]
     }
 
