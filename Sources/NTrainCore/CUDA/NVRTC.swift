@@ -187,8 +187,9 @@ public final class NVRTC: @unchecked Sendable {
         return (Int(major), Int(minor))
     }
 
-    /// Options every ntrain kernel compiles with for `architecture` (e.g. `compute_75`, the oldest NVRTC 12.9 compiles without a deprecation warning). FMA
-    /// contraction is off so results round like the CPU kernels' separate multiplies and adds.
+    /// Options every ntrain kernel compiles with for `architecture` (default `compute_75`, the oldest
+    /// NVRTC 12.9 accepts without a deprecation warning; a device uses its own, e.g. `compute_90`).
+    /// FMA contraction is off so results round like the CPU kernels' separate multiplies and adds.
     public static func defaultOptions(architecture: String = "compute_75") -> [String] {
         ["--gpu-architecture=\(architecture)", "--fmad=false", "--std=c++14"]
     }
