@@ -4,11 +4,12 @@
 #
 # Steps (each logged under OUT_DIR, default runs/gpu-check):
 #   1. the driver as the system sees it (nvidia-smi);
-#   2. NVRTC: the CUDA toolkit's, NTRAIN_NVRTC, or the nvidia-cuda-nvrtc-cu12 wheel in .venv-nvrtc;
+#   2. NVRTC and cuBLAS: the CUDA toolkit's, NTRAIN_NVRTC / NTRAIN_CUBLAS, or else the
+#      nvidia-cuda-nvrtc-cu12 and nvidia-cublas-cu12 wheels installed into .venv-nvrtc;
 #   3. builds ntrain and the NTrainCore tests;
 #   4. runs the CUDA tests: every kernel compiles to PTX, driver/allocator paths, and the GPU op check
-#      (CUDAOpCheckTests: each kernel's forward/backward against the CPU kernel). The op check must
-#      run, not skip, on a GPU machine: a skip fails this script;
+#      (CUDAOpCheckTests: each kernel's forward/backward, and cuBLAS GEMM, against the CPU). The op
+#      check must run, not skip, on a GPU machine: a skip fails this script;
 #   5. `ntrain devices` (name, memory, compute capability of each GPU);
 #   6. lenet-mnist for one epoch on gpux, then on cpux for comparison. Until tensor ops are wired to
 #      the GPU, step 6 on gpux must fail with "cannot train on a GPU yet" (never train on the CPU
@@ -37,6 +38,13 @@ if [ -z "${NTRAIN_NVRTC:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.
   fi
 fi
 
+if [ -z "${NTRAIN_CUBLAS:-}" ] && ! ldconfig -p 2>/dev/null | grep -q 'libcublas\.so' && ! ls /usr/local/cuda/lib64/libcublas.so* >/dev/null 2>&1; then
+  if ! ls .venv-nvrtc/lib/python3*/site-packages/nvidia/cublas/lib/libcublas.so.* >/dev/null 2>&1; then
+    [ -d .venv-nvrtc ] || python3 -m venv .venv-nvrtc
+    .venv-nvrtc/bin/pip install --quiet nvidia-cublas-cu12 || echo "(cuBLAS not installed: its GEMM check will skip)"
+  fi
+fi
+
 echo "== 3. build"
 swift build --build-tests 2>&1 | tail -5 | tee "$OUT/build.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { fail "swift build --build-tests"; printf '%s\n' "${failures[@]}"; exit 1; }
@@ -47,6 +55,9 @@ NTRAIN_GPU_CHECK_DEVICE=$GPU swift test --skip-build --filter 'NTrainCoreTests.C
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "CUDA tests failed (see $OUT/cuda-tests.log)"
 if grep -q "CUDAOpCheckTests.*skipped\|Test skipped.*no usable GPU" "$OUT/cuda-tests.log"; then
   fail "the GPU op check skipped: $(grep -m1 -o 'no usable GPU[^\"]*' "$OUT/cuda-tests.log")"
+fi
+if grep -q "cuBLAS GEMM not checked" "$OUT/cuda-tests.log"; then
+  fail "the cuBLAS GEMM check skipped: $(grep -m1 -o 'cuBLAS GEMM not checked[^\"]*' "$OUT/cuda-tests.log" | cut -c1-200)"
 fi
 if grep -q "CUDANVRTCTests.*skipped\|libnvrtc not found" "$OUT/cuda-tests.log"; then
   fail "the NVRTC tests skipped: no libnvrtc found"

@@ -185,4 +185,27 @@ final class CUDAOpCheckTests: XCTestCase {
             assertClose(try ctx.download(dc, shape: [m, n]), c, rtol: 1e-4, atol: 1e-5, "gemm ta \(ta) tb \(tb)")
         }
     }
+
+    func testCUBLASGemmMatchesTheCPU() throws {
+        let ctx = try gpu()
+        let cublas: CUBLAS
+        switch CUBLAS.load() {
+        case .success(let c): cublas = c
+        case .failure(let error): throw XCTSkip("cuBLAS GEMM not checked: \(error)")
+        }
+        try ctx.makeCurrent()
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let m = 33, n = 17, k = 70, batch = 3
+            let a = random(ta ? [batch, k, m] : [batch, m, k]), b = random(tb ? [batch, n, k] : [batch, k, n])
+            let c = Tensor.zeros([batch, m, n])
+            for i in 0..<batch {
+                Kernels.gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: a.data + i * m * k, lda: a.shape[2],
+                             b: b.data + i * k * n, ldb: b.shape[2], c: c.data + i * m * n, ldc: n)
+            }
+            let da = try ctx.upload(a), db = try ctx.upload(b), dc = try ctx.zeros(c.count)
+            try cublas.gemm(transA: ta, transB: tb, m: m, n: n, k: k, a: da.address, lda: a.shape[2], strideA: m * k,
+                            b: db.address, ldb: b.shape[2], strideB: k * n, c: dc.address, ldc: n, strideC: m * n, batch: batch)
+            assertClose(try ctx.download(dc, shape: c.shape), c, rtol: 1e-4, atol: 1e-5, "cuBLAS gemm ta \(ta) tb \(tb)")
+        }
+    }
 }

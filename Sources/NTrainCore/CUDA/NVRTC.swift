@@ -96,55 +96,9 @@ public final class NVRTC: @unchecked Sendable {
         environment: [String: String] = ProcessInfo.processInfo.environment,
         workingDirectory: String = FileManager.default.currentDirectoryPath
     ) -> [String] {
-        var result: [String] = []
-        if let explicit = environment["NTRAIN_NVRTC"], !explicit.isEmpty {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: explicit, isDirectory: &isDirectory), isDirectory.boolValue {
-                result += libraries(in: explicit)
-            } else {
-                result.append(explicit)
-            }
-        }
-        result += ["libnvrtc.so.12", "libnvrtc.so.13", "libnvrtc.so.11.2", "libnvrtc.so"]
-        result += libraries(in: "/usr/local/cuda/lib64")
-        var roots: [String] = []
-        if let venv = environment["VIRTUAL_ENV"], !venv.isEmpty { roots.append(venv) }
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: workingDirectory)) ?? []
-        roots += entries.filter { $0.hasPrefix(".venv") || $0 == "venv" }.sorted().map { workingDirectory + "/" + $0 }
-        var sitePackages: [String] = []
-        for root in roots { sitePackages += pythonSitePackages(under: root + "/lib") }
-        if let home = environment["HOME"] { sitePackages += pythonSitePackages(under: home + "/.local/lib") }
-        for prefix in ["/usr/local/lib", "/usr/lib", "/opt/conda/lib"] { sitePackages += pythonSitePackages(under: prefix) }
-        if let home = environment["HOME"] {
-            let versions = home + "/.pyenv/versions"
-            for v in ((try? FileManager.default.contentsOfDirectory(atPath: versions)) ?? []).sorted() {
-                sitePackages += pythonSitePackages(under: versions + "/" + v + "/lib")
-            }
-        }
-        for dir in sitePackages { result += libraries(in: dir + "/nvidia/cuda_nvrtc/lib") }
-        var seen = Set<String>()
-        return result.filter { seen.insert($0).inserted }
-    }
-
-    /// `<prefix>/python3.*/{site,dist}-packages` and `<prefix>/python3/dist-packages` that exist.
-    private static func pythonSitePackages(under prefix: String) -> [String] {
-        let fm = FileManager.default
-        let pythons = ((try? fm.contentsOfDirectory(atPath: prefix)) ?? []).filter { $0.hasPrefix("python3") }.sorted()
-        var dirs: [String] = []
-        for p in pythons {
-            for leaf in ["site-packages", "dist-packages"] where fm.fileExists(atPath: "\(prefix)/\(p)/\(leaf)") {
-                dirs.append("\(prefix)/\(p)/\(leaf)")
-            }
-        }
-        return dirs
-    }
-
-    /// The `libnvrtc.so*` files in `directory` (not the builtins library), versioned names first.
-    private static func libraries(in directory: String) -> [String] {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [])
-            .filter { $0.hasPrefix("libnvrtc.so") }
-            .sorted { $0.count != $1.count ? $0.count > $1.count : $0 < $1 }
-        return names.map { directory + "/" + $0 }
+        CUDALibrarySearch.candidates(
+            prefix: "libnvrtc.so", variable: "NTRAIN_NVRTC", sonames: ["libnvrtc.so.12", "libnvrtc.so.13", "libnvrtc.so.11.2", "libnvrtc.so"],
+            pipPackage: "cuda_nvrtc", environment: environment, workingDirectory: workingDirectory)
     }
 
     private static let sharedLock = NSLock()
