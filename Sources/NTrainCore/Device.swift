@@ -77,25 +77,31 @@ public enum CUDAAvailability: Equatable, Sendable {
     case available(deviceCount: Int)
     case unavailable(String)
 
-    /// Looks for the CUDA driver at run time (`dlopen`), so the binary runs where none exists.
-    public static func probe() -> CUDAAvailability {
-        guard let handle = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL) else {
-            return .unavailable("no CUDA driver: libcuda.so.1 could not be loaded")
+    /// Whether tensor ops and the trainer can run on a GPU in this build. The CUDA driver, NVRTC
+    /// kernels and allocator exist (Sources/NTrainCore/CUDA), but ops are not wired to them yet, so a
+    /// found GPU is still reported unusable rather than silently training on the CPU.
+    public static let gpuTrainingSupported = false
+
+    /// Looks for the CUDA driver at run time (`dlopen` of `libcuda.so.1`), so the binary runs where none exists.
+    public static func probe() -> CUDAAvailability { probe(driverLibrary: CUDADriver.defaultLibrary) }
+
+    /// `probe()` with the driver library's path or name given (tests load a missing or wrong library).
+    public static func probe(driverLibrary: String) -> CUDAAvailability {
+        switch CUDADeviceInfo.list(driverLibrary: driverLibrary) {
+        case .failure(let error):
+            return .unavailable(error.description)
+        case .success(let devices):
+            return availability(of: devices)
         }
-        defer { dlclose(handle) }
-        typealias InitFn = @convention(c) (UInt32) -> Int32
-        typealias CountFn = @convention(c) (UnsafeMutablePointer<Int32>) -> Int32
-        guard let initSym = dlsym(handle, "cuInit"), let countSym = dlsym(handle, "cuDeviceGetCount") else {
-            return .unavailable("the CUDA driver library lacks cuInit/cuDeviceGetCount")
-        }
-        let cuInit = unsafeBitCast(initSym, to: InitFn.self)
-        let cuDeviceGetCount = unsafeBitCast(countSym, to: CountFn.self)
-        let status = cuInit(0)
-        guard status == 0 else { return .unavailable("cuInit failed with CUDA error \(status) (no device or driver mismatch)") }
-        var n: Int32 = 0
-        guard cuDeviceGetCount(&n) == 0, n > 0 else { return .unavailable("the CUDA driver reports no devices") }
-        // The CUDA kernels are not part of this build yet; report that rather than pretend.
-        return .unavailable("a CUDA driver with \(n) device(s) was found, but this build of ntrain has no GPU backend yet")
+    }
+
+    /// The availability for GPUs the driver listed: usable only when this build can train on them.
+    public static func availability(of devices: [CUDADeviceInfo]) -> CUDAAvailability {
+        guard !devices.isEmpty else { return .unavailable(CUDAError.noDevice(detail: "the driver reports 0 devices").description) }
+        if gpuTrainingSupported { return .available(deviceCount: devices.count) }
+        let names = devices.map { "gpu\($0.index): \($0.name), compute capability \($0.computeCapability.major).\($0.computeCapability.minor)" }
+        return .unavailable("found \(devices.count) CUDA device(s) (\(names.joined(separator: "; "))), but this build of ntrain "
+            + "cannot train on a GPU yet: its CUDA kernels are not wired into tensor ops and the trainer (issue 6)")
     }
 }
 
