@@ -32,6 +32,8 @@ public struct DeviceReport: Equatable, Sendable {
 
     public var cpu: CPU
     public var cuda: CUDAAvailability
+    /// GPUs the CUDA driver reports (name, memory, compute capability), usable for training or not.
+    public var gpus: [CUDADeviceInfo] = []
     /// The concrete device `xpux` means here, and why.
     public var xpux: Device
     public var xpuxReason: String
@@ -70,7 +72,9 @@ public struct DeviceReport: Equatable, Sendable {
 
     /// The report for this machine and process.
     public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DeviceReport {
-        try DeviceReport(cpu: currentCPU(environment: environment), cuda: CUDAAvailability.probe(), environment: environment)
+        var report = try DeviceReport(cpu: currentCPU(environment: environment), cuda: CUDAAvailability.probe(), environment: environment)
+        if case .success(let gpus) = CUDADeviceInfo.list() { report.gpus = gpus }
+        return report
     }
 
     /// The CPU, its core counts, ntrain's thread count and OpenBLAS's build.

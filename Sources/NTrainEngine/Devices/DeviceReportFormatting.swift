@@ -13,11 +13,12 @@ extension DeviceReport {
         var blas = "         BLAS: " + (cpu.blas.config.map { $0.hasPrefix(cpu.blas.name) ? $0 : "\(cpu.blas.name) \($0)" } ?? cpu.blas.name)
         if let core = cpu.blas.core { blas += ", core \(core)" }
         lines.append(blas + " (single-threaded; ntrain parallelises over the batch)")
+        for gpu in gpus { lines.append(gpu.description) }
         switch cuda {
         case .available(let n):
-            for i in 0..<n { lines.append("gpu\(i)     CUDA device \(i)") }
+            if gpus.isEmpty { for i in 0..<n { lines.append("gpu\(i)     CUDA device \(i)") } }
         case .unavailable(let reason):
-            lines.append("gpu      none: \(reason)")
+            lines.append("gpu      \(gpus.isEmpty ? "none" : "not usable"): \(reason)")
         }
         lines.append("")
         lines.append("xpux     -> \(xpux) (\(xpuxReason))")
@@ -40,6 +41,11 @@ extension DeviceReport {
         case .available(let n): cudaObject = ["available": true, "device_count": .integer(Int64(n)), "reason": .null]
         case .unavailable(let reason): cudaObject = ["available": false, "device_count": 0, "reason": .string(reason)]
         }
+        cudaObject["gpus"] = .array(gpus.map { gpu in
+            .object(["index": .integer(Int64(gpu.index)), "name": .string(gpu.name), "memory_bytes": .integer(Int64(gpu.totalMemory)),
+                     "compute_capability": .string("\(gpu.computeCapability.major).\(gpu.computeCapability.minor)"),
+                     "multiprocessors": .integer(Int64(gpu.multiprocessors))])
+        })
         var defaultObject: [String: JSONValue] = [
             "spec": .string(defaultSpec.description), "environment": opt(environmentDevice),
         ]
