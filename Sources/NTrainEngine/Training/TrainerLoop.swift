@@ -23,8 +23,9 @@ extension Trainer {
             let lossValue = value.item()
             var skipped = false
             if !lossValue.isFinite {
-                try nonFinite("loss", batch: batch)
+                try nonFinite("loss", batch: batch)  // clears the gradients accumulated so far
                 skipped = true
+                window = 0
             } else {
                 (accumulate > 1 ? value * (1 / Float(accumulate)) : value).backward()
                 window += 1
