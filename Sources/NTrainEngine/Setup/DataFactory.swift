@@ -105,7 +105,12 @@ public enum DataFactory {
             log("\(kind.rawValue) is not in \(root.path); downloading it")
             let options = DownloadOptions(mirrors: DownloadOptions.mirrors([]))
             try DatasetDownloader(root: root, options: options) { event in
-                if case .verified = event { log("  \(event)") }
+                switch event {
+                case let .verified(file, how): log("  \(file): verified (\(how))")
+                case let .extracted(file, archive): log("  \(file): extracted from \(archive) and verified")
+                case let .sourceFailed(file, source, reason): log("  \(file): \(source) failed (\(reason)); trying the next source")
+                default: break
+                }
             }.download(kind)
             return try BuiltinDatasets.load(kind, split: split, root: root)
         }
