@@ -78,3 +78,31 @@ enum Workloads {
         print("wrote \(d.count) images \(o.shape) and labels to \(path)")
     }
 }
+
+extension Workloads {
+    /// `count` training steps of `config`'s model on its first training batches (forward, loss,
+    /// backward, optimizer step), without the Trainer's bookkeeping: a short, fixed amount of work
+    /// for instruction-count profiles (`valgrind --tool=callgrind ntrain-bench steps CONFIG 20`).
+    static func steps(configPath: String, count: Int) throws -> BenchResult {
+        let config = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: configPath))
+        let data = try DataFactory.make(config.data, seed: UInt64(config.seed))
+        let model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: UInt64(config.seed))
+        let loss = TrainingFactory.loss(config.loss)
+        let optimizer = try TrainingFactory.optimizer(config.optimizer, parameters: model.parameters)
+        let batches = (0..<min(4, data.train.batchesPerEpoch)).map { data.train.batch(epoch: 0, index: $0) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var images = 0
+        for i in 0..<count {
+            let batch = batches[i % batches.count]
+            let value = loss(model(batch.inputs), batch.targets)
+            _ = value.item()
+            value.backward()
+            optimizer.step()
+            optimizer.zeroGrad()
+            images += batch.targets.shape[0]
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        return BenchResult(workload: "steps:" + config.name, images: images, seconds: seconds,
+                           flopsPerImage: try ModelFlops.training(model, input: data.inputShape))
+    }
+}

@@ -26,6 +26,7 @@ let usage = """
     usage: ntrain-bench COMMAND [ARGS]   (threads: NTRAIN_THREADS; dataset root: NTRAIN_DATA)
       loader [DATASET_ROOT]                       MNIST batches of 64, normalised + padded, per second
       train CONFIG OUT_DIR [EPOCHS] [a.b=v ...]   training epochs through the Trainer; images/s
+      steps CONFIG [N]                            N training steps on fixed batches (for profiles)
       infer [BATCH]                               LeNet inference on the 10,000 MNIST test images
       gemm [N]                                    cblas_sgemm GFLOP/s on an N³ product (default 1024)
       dump-random CONFIG FILE                     write a `random` config's training data (raw uint8 + int32)
@@ -39,6 +40,8 @@ func run(_ args: [String]) throws {
     case "train"? where args.count >= 3:
         let epochs = args.count > 3 ? Int(args[3]) : nil
         try Workloads.train(configPath: args[1], epochs: epochs, out: args[2], overrides: Array(args.dropFirst(4))).printed()
+    case "steps"? where args.count >= 2:
+        try Workloads.steps(configPath: args[1], count: args.count > 2 ? Int(args[2]) ?? 50 : 50).printed()
     case "infer"?:
         try Workloads.infer(batchSize: args.count > 1 ? Int(args[1]) ?? 1000 : 1000).printed()
     case "gemm"?:
