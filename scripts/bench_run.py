@@ -24,6 +24,34 @@ def config(name):
         return json.load(f)
 
 
+def cpu_busy(seconds=1.0):
+    """Fraction of all CPUs busy over `seconds` (from /proc/stat); 0 where unavailable."""
+    def sample():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        return sum(v), v[3] + v[4]
+    try:
+        t0, i0 = sample()
+        time.sleep(seconds)
+        t1, i1 = sample()
+    except OSError:
+        return 0.0
+    return 1 - (i1 - i0) / max(1, t1 - t0)
+
+
+def wait_quiet(limit, max_wait):
+    """Waits (up to max_wait s) until other processes use under `limit` of the CPUs: two benchmarks
+    at once on a small machine slow each other down many times over. Returns the busy fraction seen."""
+    start = time.time()
+    busy = cpu_busy()
+    while busy > limit and time.time() - start < max_wait:
+        time.sleep(2)
+        busy = cpu_busy()
+    if busy > limit:
+        sys.stderr.write(f"  warning: machine still {busy:.0%} busy after {max_wait:.0f} s; timing anyway\n")
+    return busy
+
+
 def run_rss(cmd, label):
     """Runs cmd with wait4 for its peak RSS; returns (RESULT dict, wall seconds, max RSS KiB)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -50,6 +78,9 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default="1,2,3,4,5,6", help="workload numbers, e.g. 1,5")
     ap.add_argument("--markdown", help="also write the table as Markdown to this file")
+    ap.add_argument("--quiet", type=float, default=0.15,
+                    help="before each measurement wait until other processes use less than this fraction of the CPUs")
+    ap.add_argument("--max-wait", type=float, default=300, help="seconds to wait for --quiet before timing anyway")
     args = ap.parse_args()
     only = {int(s) for s in args.only.split(",")}
     py = sys.executable
@@ -92,6 +123,7 @@ def main():
         res, _, _ = run_rss([bench, "gemm", "1024"], "gemm")
         gemm.append(res["gflops"])
 
+    busy = []
     load_before = os.getloadavg()
     measure_gemm()
     samples = {w[0]: {"ntrain": [], "torch": []} for w in workloads}
@@ -101,6 +133,7 @@ def main():
                 continue
             order = [("ntrain", ncmd), ("torch", tcmd)] if r % 2 == 0 else [("torch", tcmd), ("ntrain", ncmd)]
             for side, cmd in order:
+                busy.append(wait_quiet(args.quiet, args.max_wait))
                 res, wall, rss = run_rss(cmd, f"{side} workload {num}")
                 samples[num][side].append(dict(res=res, wall=wall, rss=rss))
                 value = wall if num == 6 else res["images_per_second"]
@@ -145,7 +178,8 @@ def main():
         f"machine: {platform.machine()} {cpu_model()}, {os.cpu_count()} logical CPUs; threads: {threads} each",
         f"ntrain: {version(ntrain)}; PyTorch {torch_version}; Python {platform.python_version()}",
         f"GEMM ceiling: cblas_sgemm 1024³ at {threads} threads = {ceiling:.1f} GFLOP/s (median of runs {', '.join(f'{g:.0f}' for g in gemm)})",
-        f"medians of {args.runs} alternating runs; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}",
+        f"medians of {args.runs} alternating runs; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
+        f"other processes' CPU use just before each measurement: median {statistics.median(busy or [0]):.0%}, max {max(busy or [0]):.0%}",
         "ratio = ntrain/PyTorch images/s (workload 6: PyTorch wall / ntrain wall)",
     ]
     text = "\n".join(info) + "\n\n" + "\n".join(lines) + "\n"
