@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -133,6 +134,8 @@ def main():
                 continue
             order = [("ntrain", ncmd), ("torch", tcmd)] if r % 2 == 0 else [("torch", tcmd), ("ntrain", ncmd)]
             for side, cmd in order:
+                if side == "ntrain" and cmd[1] == "train":
+                    shutil.rmtree(cmd[3], ignore_errors=True)  # a fresh run folder each time
                 busy.append(wait_quiet(args.quiet, args.max_wait))
                 res, wall, rss = run_rss(cmd, f"{side} workload {num}")
                 samples[num][side].append(dict(res=res, wall=wall, rss=rss))

@@ -4,7 +4,7 @@
 Each command prints one line `RESULT {json}` with images, seconds, images_per_second and
 max_rss_kb (this process), like ntrain-bench. Threads: torch.set_num_threads(BENCH_THREADS).
 Data is read from the same files ntrain reads (NTRAIN_DATA/mnist, NTRAIN_DATA/cifar10) and held in
-memory as normalised float tensors; batches are drawn by a seeded permutation each epoch.
+memory as normalised float tensors; each epoch is shuffled by a seeded permutation (timed).
 
 usage: bench_torch.py lenet|lenet5|cifar|convbn RANDOM_DATA|infer|coldstart WEIGHTS [--save WEIGHTS]
 """
@@ -114,12 +114,14 @@ def train(name, model, opt, x, y, batch, epochs, drop_last, save=None):
     seconds = 0.0
     for _ in range(epochs):
         start = time.perf_counter()
+        # One gather per epoch into shuffled copies, then contiguous slices: faster than a gather
+        # per batch (measured), and still timed.
         order = torch.randperm(n, generator=g)
+        xs, ys = x[order], y[order]
         total = 0.0
         for s in range(steps):
-            idx = order[s * batch:(s + 1) * batch]
-            out = model(x[idx])
-            loss = F.cross_entropy(out, y[idx])
+            out = model(xs[s * batch:(s + 1) * batch])
+            loss = F.cross_entropy(out, ys[s * batch:(s + 1) * batch])
             opt.zero_grad()
             loss.backward()
             opt.step()
