@@ -5,8 +5,8 @@ import NTrainEngine
 
 /// Data-loader throughput: batches of 64 MNIST images, padded by 2 and normalised, per second
 /// (background prefetch on, as in training). Needs MNIST under the dataset root (`ntrain download mnist`).
-func loaderBenchmark() throws {
-    let root = DatasetRoot.resolve(explicit: CommandLine.arguments.dropFirst(2).first)
+func loaderBenchmark(root explicitRoot: String?) throws {
+    let root = DatasetRoot.resolve(explicit: explicitRoot)
     let train = try BuiltinDatasets.load(.mnist, split: .train, root: root)
     let loader = try DataLoader(images: train, transforms: [.pad(amount: 2, fill: 0), .normalize(mean: [0.1307], std: [0.3081], units: .unit)],
                                 batchSize: 64, shuffle: true, dropLast: true, seed: 0, training: true)
@@ -19,14 +19,47 @@ func loaderBenchmark() throws {
     let seconds = Date().timeIntervalSince(start)
     print(String(format: "loader: %d batches of 64 normalized+padded MNIST images in %.3f s = %.0f batches/s (%.0f images/s)",
                  batches, seconds, Double(batches) / seconds, Double(batches * 64) / seconds))
+    BenchResult(workload: "loader:mnist", images: batches * 64, seconds: seconds, flopsPerImage: 0).printed()
 }
 
-switch CommandLine.arguments.dropFirst().first {
-case "loader"?:
-    do { try loaderBenchmark() } catch {
-        FileHandle.standardError.write(Data("loader benchmark: \(error)\n".utf8))
-        exit(1)
+let usage = """
+    usage: ntrain-bench COMMAND [ARGS]   (threads: NTRAIN_THREADS; dataset root: NTRAIN_DATA)
+      loader [DATASET_ROOT]                       MNIST batches of 64, normalised + padded, per second
+      train CONFIG OUT_DIR [EPOCHS] [a.b=v ...]   training epochs through the Trainer; images/s
+      steps CONFIG [N]                            N training steps on fixed batches (for profiles)
+      infer [BATCH]                               LeNet inference on the 10,000 MNIST test images
+      gemm [N]                                    cblas_sgemm GFLOP/s on an N³ product (default 1024)
+      dump-random CONFIG FILE                     write a `random` config's training data (raw uint8 + int32)
+    Each prints one line `RESULT {json}` (images, seconds, images_per_second, flops_per_image, max_rss_kb).
+    """
+
+func run(_ args: [String]) throws {
+    switch args.first {
+    case "loader"?:
+        try loaderBenchmark(root: args.dropFirst().first)
+    case "train"? where args.count >= 3:
+        let epochs = args.count > 3 ? Int(args[3]) : nil
+        try Workloads.train(configPath: args[1], epochs: epochs, out: args[2], overrides: Array(args.dropFirst(4))).printed()
+    case "steps"? where args.count >= 2:
+        try Workloads.steps(configPath: args[1], count: args.count > 2 ? Int(args[2]) ?? 50 : 50).printed()
+    case "infer"?:
+        try Workloads.infer(batchSize: args.count > 1 ? Int(args[1]) ?? 1000 : 1000).printed()
+    case "gemm"?:
+        let n = args.count > 1 ? Int(args[1]) ?? 1024 : 1024
+        let r = GemmCeiling.measure(n: n, threads: Parallel.threadCount)
+        print(String(format: "gemm: %d³ sgemm at %d threads: median %.1f GFLOP/s (best %.1f)", n, Parallel.threadCount, r.gflops, r.best))
+        BenchResult(workload: "gemm", images: 0, seconds: 0, flopsPerImage: 0, extra: ["gflops": r.gflops, "gflops_best": r.best]).printed()
+    case "dump-random"? where args.count == 3:
+        try Workloads.dumpRandom(configPath: args[1], to: args[2])
+    default:
+        print(usage)
+        exit(2)
     }
-default:
-    print("usage: ntrain-bench loader [DATASET_ROOT]")
+}
+
+do {
+    try run(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    FileHandle.standardError.write(Data("ntrain-bench: \(error)\n".utf8))
+    exit(1)
 }

@@ -9,7 +9,7 @@ final class ShippedConfigsTests: XCTestCase {
         .deletingLastPathComponent().appendingPathComponent("configs")
 
     private static let expected = [
-        "cifar10-cnn", "conv-bn-random", "fashion-mnist-lenet", "lenet-mnist", "lenet5-gelu-mnist", "linear-regression",
+        "cifar10-cnn", "conv-bn-random", "fashion-mnist-lenet", "lenet-mnist", "lenet5-gelu-mnist", "linear-regression", "mnist-fast",
     ]
 
     private func load(_ name: String) throws -> ExperimentConfig {

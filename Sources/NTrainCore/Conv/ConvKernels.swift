@@ -13,7 +13,11 @@ extension Kernels {
     /// [O/g, C/g·kh·kw] multiplies its rows of the columns. With one image per block the GEMM
     /// writes the output directly onto the bias (beta = 1); otherwise the bias is added while the
     /// block's [O, B·oh·ow] result is scattered to [B, O, oh·ow]. 1x1 convolutions skip im2col.
-    public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry) -> Tensor {
+    ///
+    /// With `columns` (K·oh·ow floats per image, K = C·kh·kw), the unfolded columns are written
+    /// there instead of scratch and kept, so the backward pass need not unfold the input again.
+    public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry,
+                              columns saved: UnsafeMutablePointer<Float>? = nil) -> Tensor {
         precondition(x.shape == g.inputShape && weight.shape == g.weightShape, "conv2d: tensors do not match \(g)")
         precondition(bias == nil || bias!.shape == [g.outChannels], "conv2d: bias must be [\(g.outChannels)]")
         let out = Tensor(uninitialized: g.outputShape)
@@ -23,7 +27,7 @@ extension Kernels {
         let kg = g.groupColumnRows, p = g.outPixels, og = g.outChannels / g.groups, groups = g.groups
         let outC = g.outChannels, pointwise = g.isPointwise
         let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
-        let colFloats = pointwise ? 0 : Scratch.stride(kg * groups * p * block)
+        let colFloats = pointwise || saved != nil ? 0 : Scratch.stride(kg * groups * p * block)
         let outFloats = block > 1 ? Scratch.stride(outC * p * block) : 0
         let chunkStride = colFloats + outFloats
         let inImage = g.inChannels * g.height * g.width, outImage = outC * p
@@ -38,8 +42,9 @@ extension Kernels {
                     if pointwise {
                         columns = UnsafePointer(image)
                     } else {
-                        for b in 0..<nb { im2col(image + b * inImage, g, into: col + b * p, rowStride: cols) }
-                        columns = UnsafePointer(col)
+                        let target = saved.map { $0 + start * kg * groups * p } ?? col
+                        for b in 0..<nb { im2col(image + b * inImage, g, into: target + b * p, rowStride: cols) }
+                        columns = UnsafePointer(target)
                     }
                     let dst = po + start * outImage
                     let direct = nb == 1
@@ -74,9 +79,10 @@ extension Kernels {
     /// the partials (and the bias partials) are then summed in chunk order — deterministic for a
     /// given thread count. Input: Wᵀ·dY per group into columns, then `col2im` per image (images
     /// are independent, so no reduction).
+    /// `columns`: the input's columns as `conv2d(columns:)` saved them (unfolded again when nil).
     public static func conv2dBackward(
         _ grad: Tensor, input x: Tensor, weight: Tensor, geometry g: Conv2dGeometry,
-        inputGrad: Bool, weightGrad: Bool, biasGrad: Bool
+        inputGrad: Bool, weightGrad: Bool, biasGrad: Bool, columns saved: UnsafePointer<Float>? = nil
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         precondition(grad.shape == g.outputShape, "conv2d backward: gradient \(grad.shape) ≠ output \(g.outputShape)")
         let dx = inputGrad ? Tensor(uninitialized: g.inputShape) : nil
@@ -92,7 +98,7 @@ extension Kernels {
         let outC = g.outChannels, pointwise = g.isPointwise
         let weightCount = g.weightShape.count
         let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
-        let colFloats = !pointwise && (inputGrad || weightGrad) ? Scratch.stride(kg * groups * p * block) : 0
+        let colFloats = !pointwise && (inputGrad || (weightGrad && saved == nil)) ? Scratch.stride(kg * groups * p * block) : 0
         let dyFloats = block > 1 && (inputGrad || weightGrad) ? Scratch.stride(outC * p * block) : 0
         let dwFloats = weightGrad ? Scratch.stride(weightCount) : 0
         let dbFloats = biasGrad ? Scratch.stride(outC) : 0
@@ -131,6 +137,8 @@ extension Kernels {
                         let columns: UnsafePointer<Float>
                         if pointwise {
                             columns = UnsafePointer(image)
+                        } else if let saved {
+                            columns = saved + start * kg * groups * p
                         } else {
                             for b in 0..<nb { im2col(image + b * inImage, g, into: col + b * p, rowStride: cols) }
                             columns = UnsafePointer(col)

@@ -35,7 +35,7 @@ extension Kernels {
                         for ox in hi..<ow { dst[ox] = 0 }
                         let src = plane + iy * w + offX
                         if sx == 1 {
-                            for ox in lo..<hi { dst[ox] = src[ox] }
+                            copyRow(dst + lo, src + lo, hi - lo)
                         } else {
                             for ox in lo..<hi { dst[ox] = src[ox * sx] }
                         }
@@ -68,7 +68,7 @@ extension Kernels {
                         let src = row + oy * ow
                         let dst = plane + iy * w + offX
                         if sx == 1 {
-                            for ox in lo..<hi { dst[ox] += src[ox] }
+                            addRow(dst + lo, src + lo, hi - lo)
                         } else {
                             for ox in lo..<hi { dst[ox * sx] += src[ox] }
                         }

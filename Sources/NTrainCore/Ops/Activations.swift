@@ -4,7 +4,7 @@ extension Kernels {
     /// Exact GELU, x·Φ(x) with Φ the standard normal CDF (PyTorch's default `approximate='none'`).
     @inline(__always)
     public static func gelu(_ x: Float) -> Float {
-        0.5 * x * (1 + erff(x * 0.70710678118654752))
+        0.5 * x * (1 + erf(x * 0.70710678118654752))
     }
 }
 

@@ -1,0 +1,108 @@
+import Foundation
+import NTrainCore
+import NTrainData
+import NTrainEngine
+import NTrainNN
+
+/// What one benchmark process measured; printed as one `RESULT {json}` line for scripts/bench.
+struct BenchResult {
+    var workload: String
+    var images: Int
+    var seconds: Double
+    var flopsPerImage: Double
+    var extra: [String: Double] = [:]
+
+    func printed() {
+        var fields: [String: Any] = ["workload": workload, "images": images, "seconds": seconds,
+                                     "images_per_second": Double(images) / max(seconds, 1e-12),
+                                     "flops_per_image": flopsPerImage, "threads": Parallel.threadCount]
+        for (k, v) in extra { fields[k] = v }
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        fields["max_rss_kb"] = usage.ru_maxrss
+        let data = try! JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])
+        print("RESULT " + String(decoding: data, as: UTF8.self))
+    }
+}
+
+enum Workloads {
+    /// One or more training epochs of `config` through the real `Trainer` (forward, loss, backward,
+    /// optimizer step, with the loader's background prefetch, as `ntrain train` runs them). The time
+    /// is the trainer's own per-epoch training time (evaluation and checkpoint writing excluded).
+    static func train(configPath: String, epochs: Int?, out: String, overrides: [String]) throws -> BenchResult {
+        let config = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: configPath), overrides: overrides)
+        let trainer = try Trainer(config: config, options: TrainOptions(out: out, epochs: epochs))
+        let flops = try ModelFlops.training(trainer.model, input: trainer.data.inputShape)
+        let summary = try trainer.run()
+        let history = summary.progress.history
+        let seconds = history.reduce(0) { $0 + $1.seconds }
+        let images = history.count * trainer.data.train.batchesPerEpoch * config.data.batchSize
+        var extra: [String: Double] = ["epochs": Double(history.count)]
+        extra["eval_accuracy"] = history.last?.evalAccuracy
+        extra["train_loss"] = history.last?.trainLoss
+        return BenchResult(workload: "train:" + config.name, images: images, seconds: seconds, flopsPerImage: flops, extra: extra)
+    }
+
+    /// LeNet inference over the MNIST test set (padded to 32x32 and normalised), batches of
+    /// `batchSize`, in eval mode without gradients, through `Evaluator` (as `ntrain eval` runs it).
+    /// One untimed warm-up pass, then the median of `repeats` timed passes.
+    static func infer(batchSize: Int, repeats: Int = 5) throws -> BenchResult {
+        let root = DatasetRoot.resolve(explicit: nil)
+        let test = try BuiltinDatasets.load(.mnist, split: .test, root: root)
+        let loader = try DataLoader(images: test, transforms: [.normalize(mean: [0.1307], std: [0.3081], units: .unit), .pad(amount: 2, fill: 0)],
+                                    batchSize: batchSize, shuffle: false, dropLast: false, seed: 1, training: false)
+        let model = try BuiltinModel.lenet.make(input: [1, 32, 32], outputs: 10, seed: 1)
+        let loss = Loss.crossEntropy(labelSmoothing: 0)
+        _ = Evaluator.evaluate(model, loader: loader, loss: loss, classes: 10)
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = Evaluator.evaluate(model, loader: loader, loss: loss, classes: 10)
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        times.sort()
+        let flops = try ModelFlops.forward(model, input: [1, 32, 32]).total
+        return BenchResult(workload: "infer:lenet", images: test.count, seconds: times[times.count / 2], flopsPerImage: flops)
+    }
+
+    /// Writes the `random` dataset a config describes (uint8 images, then int32 labels, raw) so the
+    /// PyTorch side trains on exactly the same examples.
+    static func dumpRandom(configPath: String, to path: String) throws {
+        let config = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: configPath))
+        let o = config.data.random ?? RandomDataOptions()
+        let d = try SyntheticDatasets.randomImages(count: o.count, channels: o.shape[0], height: o.shape[1], width: o.shape[2],
+                                                   classes: o.classes, seed: UInt64(config.seed))
+        var bytes = Data(d.images)
+        d.labels.withUnsafeBytes { bytes.append(contentsOf: $0) }
+        try bytes.write(to: URL(fileURLWithPath: path))
+        print("wrote \(d.count) images \(o.shape) and labels to \(path)")
+    }
+}
+
+extension Workloads {
+    /// `count` training steps of `config`'s model on its first training batches (forward, loss,
+    /// backward, optimizer step), without the Trainer's bookkeeping: a short, fixed amount of work
+    /// for instruction-count profiles (`valgrind --tool=callgrind ntrain-bench steps CONFIG 20`).
+    static func steps(configPath: String, count: Int) throws -> BenchResult {
+        let config = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: configPath))
+        let data = try DataFactory.make(config.data, seed: UInt64(config.seed))
+        let model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: UInt64(config.seed))
+        let loss = TrainingFactory.loss(config.loss)
+        let optimizer = try TrainingFactory.optimizer(config.optimizer, parameters: model.parameters)
+        let batches = (0..<min(4, data.train.batchesPerEpoch)).map { data.train.batch(epoch: 0, index: $0) }
+        let start = DispatchTime.now().uptimeNanoseconds
+        var images = 0
+        for i in 0..<count {
+            let batch = batches[i % batches.count]
+            let value = loss(model(batch.inputs), batch.targets)
+            _ = value.item()
+            value.backward()
+            optimizer.step()
+            optimizer.zeroGrad()
+            images += batch.targets.shape[0]
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        return BenchResult(workload: "steps:" + config.name, images: images, seconds: seconds,
+                           flopsPerImage: try ModelFlops.training(model, input: data.inputShape))
+    }
+}

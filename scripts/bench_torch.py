@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""PyTorch side of scripts/bench: the same workloads as ntrain-bench, on the same data.
+
+Each command prints one line `RESULT {json}` with images, seconds, images_per_second and
+max_rss_kb (this process), like ntrain-bench. Threads: torch.set_num_threads(BENCH_THREADS).
+Data is read from the same files ntrain reads (NTRAIN_DATA/mnist, NTRAIN_DATA/cifar10) and held in
+memory as normalised float tensors; each epoch is shuffled by a seeded permutation (timed).
+
+usage: bench_torch.py lenet|lenet5|cifar|convbn RANDOM_DATA|infer|coldstart WEIGHTS [--save WEIGHTS]
+"""
+import gzip
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+THREADS = int(os.environ.get("BENCH_THREADS", "2"))
+torch.set_num_threads(THREADS)
+ROOT = os.environ.get("NTRAIN_DATA", os.path.expanduser("~/.cache/ntrain/datasets"))
+
+
+def result(workload, images, seconds, **extra):
+    fields = dict(workload=workload, images=images, seconds=seconds, images_per_second=images / seconds,
+                  threads=torch.get_num_threads(), torch=torch.__version__,
+                  max_rss_kb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, **extra)
+    print("RESULT " + json.dumps(fields, sort_keys=True), flush=True)
+
+
+def idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+
+
+def mnist(split, pad):
+    prefix = "train" if split == "train" else "t10k"
+    x = idx(f"{ROOT}/mnist/{prefix}-images-idx3-ubyte.gz")
+    y = idx(f"{ROOT}/mnist/{prefix}-labels-idx1-ubyte.gz")
+    x = (torch.from_numpy(x.astype(np.float32) / 255.0) - 0.1307) / 0.3081
+    x = x.unsqueeze(1)
+    if pad:
+        x = F.pad(x, (pad, pad, pad, pad))
+    return x.contiguous(), torch.from_numpy(y.astype(np.int64))
+
+
+def cifar_train():
+    xs, ys = [], []
+    for i in range(1, 6):
+        raw = np.fromfile(f"{ROOT}/cifar10/data_batch_{i}.bin", dtype=np.uint8).reshape(-1, 3073)
+        ys.append(raw[:, 0].astype(np.int64))
+        xs.append(raw[:, 1:].reshape(-1, 3, 32, 32))
+    x = (torch.from_numpy(np.concatenate(xs).astype(np.float32) / 255.0) - 0.5) / 0.5
+    return x.contiguous(), torch.from_numpy(np.concatenate(ys))
+
+
+def random_data(path):
+    raw = np.fromfile(path, dtype=np.uint8)
+    n = 1000
+    images = raw[:n * 3 * 28 * 28].reshape(n, 3, 28, 28)
+    labels = raw[n * 3 * 28 * 28:].view(np.int32).astype(np.int64)
+    return torch.from_numpy(images.astype(np.float32) / 255.0), torch.from_numpy(labels)
+
+
+class LeNet(nn.Module):
+    """MegEngine's LeNet (lenet), the course lab's LeNet-5 (lenet5) and PyTorch's CIFAR CNN."""
+
+    def __init__(self, channels=1, pad=0, act=nn.ReLU, pool=nn.MaxPool2d, flat=16 * 5 * 5):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, 6, 5, padding=pad)
+        self.conv2 = nn.Conv2d(6, 16, 5)
+        self.fc1 = nn.Linear(flat, 120)
+        self.fc2 = nn.Linear(120, 84)
+        self.classifier = nn.Linear(84, 10)
+        self.act = act()
+        self.pool = pool(2)
+
+    def forward(self, x):
+        x = self.pool(self.act(self.conv1(x)))
+        x = self.pool(self.act(self.conv2(x)))
+        x = torch.flatten(x, 1)
+        x = self.act(self.fc1(x))
+        x = self.act(self.fc2(x))
+        return self.classifier(x)
+
+
+class ConvBN(nn.Module):
+    """MXNet's Module example: conv 128 3x3 pad 1, BatchNorm, ReLU, max-pool 2, FC."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 128, 3, padding=1)
+        self.bn1 = nn.BatchNorm2d(128)
+        self.fc1 = nn.Linear(128 * 14 * 14, 10)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+        return self.fc1(torch.flatten(x, 1))
+
+
+def train(name, model, opt, x, y, batch, epochs, drop_last, save=None):
+    torch.manual_seed(1)
+    g = torch.Generator().manual_seed(1)
+    model.train()
+    n = len(x)
+    steps = n // batch if drop_last else (n + batch - 1) // batch
+    seconds = 0.0
+    for _ in range(epochs):
+        start = time.perf_counter()
+        # One gather per epoch into shuffled copies, then contiguous slices: faster than a gather
+        # per batch (measured), and still timed.
+        order = torch.randperm(n, generator=g)
+        xs, ys = x[order], y[order]
+        total = 0.0
+        for s in range(steps):
+            out = model(xs[s * batch:(s + 1) * batch])
+            loss = F.cross_entropy(out, ys[s * batch:(s + 1) * batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        seconds += time.perf_counter() - start
+    if save:
+        torch.save(model.state_dict(), save)
+    images = epochs * (steps * batch if drop_last else n)
+    result("train:" + name, images, seconds, train_loss=total / steps)
+
+
+def main():
+    args = sys.argv[1:]
+    save = None
+    if "--save" in args:
+        i = args.index("--save")
+        save = args[i + 1]
+        del args[i:i + 2]
+    torch.manual_seed(1)
+    what = args[0]
+    if what == "lenet":
+        x, y = mnist("train", 2)
+        model = LeNet()
+        train("lenet-mnist", model, torch.optim.SGD(model.parameters(), lr=0.05), x, y, 64, 1, True, save)
+    elif what == "lenet5":
+        x, y = mnist("train", 0)
+        model = LeNet(pad=2, act=nn.GELU, pool=nn.AvgPool2d)
+        train("lenet5-gelu-mnist", model, torch.optim.NAdam(model.parameters(), lr=3e-3), x, y,
+              int(args[1]) if len(args) > 1 else 128, 1, False)
+    elif what == "cifar":
+        x, y = cifar_train()
+        model = LeNet(channels=3)
+        train("cifar10-cnn", model, torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9), x, y,
+              int(args[1]) if len(args) > 1 else 4, 1, False)
+    elif what == "convbn":
+        x, y = random_data(args[1])
+        model = ConvBN()
+        train("conv-bn-random", model, torch.optim.SGD(model.parameters(), lr=0.01), x, y, 8, 5, False)
+    elif what == "infer":
+        x, y = mnist("test", 2)
+        model = LeNet().eval()
+        batch = int(args[1]) if len(args) > 1 else 1000
+
+        def run():
+            with torch.no_grad():
+                return sum(int((model(x[i:i + batch]).argmax(1) == y[i:i + batch]).sum()) for i in range(0, len(x), batch))
+        run()
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        result("infer:lenet", len(x), sorted(times)[len(times) // 2])
+    elif what == "coldstart":
+        # The whole process is timed from outside; this is what a user's eval script does.
+        model = LeNet()
+        model.load_state_dict(torch.load(args[1]))
+        model.eval()
+        x, y = mnist("test", 2)
+        with torch.no_grad():
+            correct = sum(int((model(x[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum()) for i in range(0, len(x), 1000))
+        print(f"accuracy {correct / len(x):.4f}")
+        result("coldstart:lenet", len(x), 1.0, accuracy=correct / len(x))
+    else:
+        print(__doc__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
