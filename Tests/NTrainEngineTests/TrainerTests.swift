@@ -166,6 +166,13 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(EvaluationReport.text(eval).contains("confusion matrix"))
     }
 
+    func testEvalEveryZeroEvaluatesOnlyAfterTheLastEpoch() throws {
+        var cfg = try config(epochs: 3)
+        cfg.train.evalEvery = 0
+        let summary = try Trainer(config: cfg, options: TrainOptions(out: run("e0"))).run()
+        XCTAssertEqual(summary.progress.history.map { $0.evalAccuracy != nil }, [false, false, true])
+    }
+
     func testWeightsStartANewRunFromACheckpoint() throws {
         let trainer = try Trainer(config: try config(), options: TrainOptions(out: run("w1")))
         let summary = try trainer.run()

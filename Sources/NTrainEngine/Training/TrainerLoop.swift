@@ -91,7 +91,8 @@ extension Trainer {
                                  learningRate: Double(optimizer.learningRate), seconds: seconds,
                                  imagesPerSecond: Double(data.train.batchesPerEpoch * config.data.batchSize) / max(seconds, 1e-9))
         var evaluation: EvaluationResult?
-        if epoch % config.train.evalEvery == 0 || epoch == epochs {
+        let every = config.train.evalEvery  // 0: only after the last epoch
+        if (every > 0 && epoch % every == 0) || epoch == epochs {
             let result = Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count)
             record.set(eval: result)
             evaluation = result
@@ -130,8 +131,8 @@ extension Trainer {
                 progress.epochsWithoutImprovement += 1
             }
         }
-        let every = config.checkpoint.every
-        _ = try saveCheckpoint(epochFile: every > 0 && epoch % every == 0 ? epoch : nil, best: isBest)
+        let checkpointEvery = config.checkpoint.every
+        _ = try saveCheckpoint(epochFile: checkpointEvery > 0 && epoch % checkpointEvery == 0 ? epoch : nil, best: isBest)
         var values: [String: Double] = ["epoch": Double(epoch), "train_loss": record.trainLoss, "lr": record.learningRate,
                                         "seconds": record.seconds, "images_per_second": record.imagesPerSecond]
         values["train_accuracy"] = record.trainAccuracy
