@@ -20,7 +20,7 @@ extension Kernels {
             for ch in range {
                 var total = 0.0
                 for i in 0..<n {
-                    total += Double(laneSum(px + (i * c + ch) * s, s))
+                    total += Double(sumContiguous(px + (i * c + ch) * s, s))
                 }
                 let mu = Float(total / m)
                 var squares = 0.0

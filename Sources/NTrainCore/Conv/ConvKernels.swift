@@ -118,7 +118,7 @@ extension Kernels {
                     if biasGrad {
                         for o in 0..<outC {
                             var s = first ? 0 : partialB[o]
-                            for b in 0..<nb { s += laneSum(dy0 + b * outImage + o * p, p) }
+                            for b in 0..<nb { s += sumContiguous(dy0 + b * outImage + o * p, p) }
                             partialB[o] = s
                         }
                     }

@@ -1,21 +1,7 @@
 extension Kernels {
-    // Sums over contiguous floats with eight independent SIMD lanes. A plain `s += p[i]` loop is one
+    // Sums over contiguous floats with eight independent SIMD lanes (plain sums: `sumContiguous`). A plain `s += p[i]` loop is one
     // long dependency chain (floating-point addition is not reassociated by the compiler); eight
     // lanes vectorise it. The order is fixed, so results are still deterministic.
-
-    @inline(__always)
-    static func laneSum(_ p: UnsafePointer<Float>, _ n: Int) -> Float {
-        let raw = UnsafeRawPointer(p)
-        var acc = SIMD8<Float>()
-        var i = 0
-        while i + 8 <= n {
-            acc += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        var s = acc.sum()
-        while i < n { s += p[i]; i += 1 }
-        return s
-    }
 
     /// Σ (p[i] − center)².
     @inline(__always)
