@@ -18,11 +18,11 @@ final class TrainCLITests: XCTestCase {
         return url.path
     }
 
-    /// LeNet on random 32x32 images: 64 steps an epoch, 2 epochs.
+    /// LeNet on random 32x32 images: 256 steps an epoch (a wide window to signal inside), 2 epochs.
     private var randomLeNet: String {
         """
         {"name": "resume", "seed": 7,
-         "data": {"dataset": "random", "count": 2048, "test_count": 64, "shape": [1, 32, 32], "classes": 10, "batch_size": 32,
+         "data": {"dataset": "random", "count": 8192, "test_count": 64, "shape": [1, 32, 32], "classes": 10, "batch_size": 32,
                   "transforms": [{"scale": 0.00392156862745098}]},
          "model": {"arch": "lenet"}, "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9},
          "scheduler": {"type": "exponential", "gamma": 0.5, "interval": "step"},
