@@ -26,8 +26,7 @@ public struct ClassificationMetrics: Sendable, Equatable {
         for i in 0..<n {
             let row = s + i * c
             let target = Int(t[i])
-            var best = 0
-            for j in 1..<max(1, c) where row[j] > row[best] { best = j }
+            let best = Self.predictedClass(row, c)
             if best == target { correct += 1 }
             // Rank of the target: how many scores beat it (ties counted against it, like torch.topk).
             var above = 0
@@ -37,6 +36,14 @@ public struct ClassificationMetrics: Sendable, Equatable {
         }
         count += n
         lossSum += Double(meanLoss) * Double(n)
+    }
+
+    /// The index of the highest score in `row[0..<classes]` (the first one on ties, as argmax).
+    @inline(__always)
+    static func predictedClass(_ row: UnsafePointer<Float>, _ classes: Int) -> Int {
+        var best = 0
+        for j in 1..<max(1, classes) where row[j] > row[best] { best = j }
+        return best
     }
 
     public var loss: Double { count == 0 ? .nan : lossSum / Double(count) }

@@ -101,7 +101,8 @@ public final class RunDirectory {
                 let tag = key.hasPrefix("eval_") ? "eval/" + key.dropFirst(5) : key.hasPrefix("train_") ? "train/" + key.dropFirst(6) : key
                 try? tensorboard.add(scalar: Float(value), tag: "\(kind)/\(tag)", step: step)
             }
-            try? tensorboard.flush()
+            // Writes are unbuffered, so live readers see them; fsync only once an epoch.
+            if kind == "epoch" { try? tensorboard.flush() }
         }
     }
 

@@ -181,11 +181,7 @@ extension Trainer {
         let n = scores.shape[0], c = scores.shape[1]
         let s = scores.data, t = targets.int32Data
         var hits = 0
-        for i in 0..<n {
-            var best = 0
-            for j in 1..<c where s[i * c + j] > s[i * c + best] { best = j }
-            if best == Int(t[i]) { hits += 1 }
-        }
+        for i in 0..<n where ClassificationMetrics.predictedClass(s + i * c, c) == Int(t[i]) { hits += 1 }
         return hits
     }
 }
