@@ -16,9 +16,24 @@ public final class Sequential: Module {
 
     public override var children: [(String, Module)] { layers }
 
+    /// Whether `forward` runs each Conv2d → ReLU → MaxPool2d run of layers as one fused op
+    /// (`Conv2d.forwardReluMaxPool`): same values and gradients bit for bit, less time and memory.
+    public var fusesLayers = true
+
     public override func forward(_ input: Tensor) -> Tensor {
         var x = input
-        for (_, layer) in layers { x = layer.forward(x) }
+        var i = 0
+        while i < layers.count {
+            if fusesLayers, i + 2 < layers.count, let conv = layers[i].1 as? Conv2d,
+               let act = layers[i + 1].1 as? Activation, act.kind == .relu,
+               let pool = layers[i + 2].1 as? Pool2d, pool.kind == .max {
+                x = conv.forwardReluMaxPool(x, pool: pool)
+                i += 3
+                continue
+            }
+            x = layers[i].1.forward(x)
+            i += 1
+        }
         return x
     }
 

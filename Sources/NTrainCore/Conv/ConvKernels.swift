@@ -6,6 +6,32 @@ extension Kernels {
         g.isPointwise ? 1 : max(1, min(16, 65536 / max(1, g.groupColumnRows * g.groups * g.outPixels)))
     }
 
+    /// The columns [C·kh·kw, nb·oh·ow] of the `nb` images of a block starting at image `start`:
+    /// the input itself for a 1x1 convolution, else unfolded side by side into `saved` (at the
+    /// block's place, kept for the backward pass) or into `scratch`.
+    @inline(__always)
+    static func blockColumns(_ x: UnsafePointer<Float>, start: Int, count nb: Int, _ g: Conv2dGeometry,
+                             saved: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
+        let inImage = g.inChannels * g.height * g.width, p = g.outPixels
+        let image = x + start * inImage
+        if g.isPointwise { return image }
+        let target = saved.map { $0 + start * g.groupColumnRows * g.groups * p } ?? scratch
+        for b in 0..<nb { im2col(image + b * inImage, g, into: target + b * p, rowStride: nb * p) }
+        return UnsafePointer(target)
+    }
+
+    /// target[O, cols] = W · columns (+ target when `accumulate`), one GEMM per group.
+    @inline(__always)
+    static func convMultiply(_ weight: UnsafePointer<Float>, _ columns: UnsafePointer<Float>, columnCount cols: Int,
+                             _ g: Conv2dGeometry, accumulate: Bool, into target: UnsafeMutablePointer<Float>) {
+        let kg = g.groupColumnRows, og = g.outChannels / g.groups
+        for grp in 0..<g.groups {
+            gemm(transA: false, transB: false, m: og, n: cols, k: kg,
+                 a: weight + grp * og * kg, lda: kg, b: columns + grp * kg * cols, ldb: cols,
+                 beta: accumulate ? 1 : 0, c: target + grp * og * cols, ldc: cols)
+        }
+    }
+
     /// 2-D convolution (cross-correlation, as PyTorch) by im2col + GEMM, parallel over the batch.
     ///
     /// Each chunk of images works in its own slice of cached scratch, a block of images at a time:
@@ -24,39 +50,26 @@ extension Kernels {
         let n = g.batch
         guard n > 0, out.count > 0 else { return out }
         let chunks = Parallel.chunkCount(n)
-        let kg = g.groupColumnRows, p = g.outPixels, og = g.outChannels / g.groups, groups = g.groups
-        let outC = g.outChannels, pointwise = g.isPointwise
+        let p = g.outPixels, outC = g.outChannels
         let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
-        let colFloats = pointwise || saved != nil ? 0 : Scratch.stride(kg * groups * p * block)
+        let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.groupColumnRows * g.groups * p * block)
         let outFloats = block > 1 ? Scratch.stride(outC * p * block) : 0
         let chunkStride = colFloats + outFloats
-        let inImage = g.inChannels * g.height * g.width, outImage = outC * p
+        let outImage = outC * p
         let px = x.data, pw = weight.data, po = out.data, pb = bias?.data
         Scratch.withFloats(chunkStride * chunks) { scratch in
             Parallel.forEachChunk(n) { chunk, range in
                 let col = scratch + chunk * chunkStride, tmp = col + colFloats
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
                     let nb = min(block, range.upperBound - start), cols = nb * p
-                    let image = px + start * inImage
-                    let columns: UnsafePointer<Float>
-                    if pointwise {
-                        columns = UnsafePointer(image)
-                    } else {
-                        let target = saved.map { $0 + start * kg * groups * p } ?? col
-                        for b in 0..<nb { im2col(image + b * inImage, g, into: target + b * p, rowStride: cols) }
-                        columns = UnsafePointer(target)
-                    }
+                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col)
                     let dst = po + start * outImage
                     let direct = nb == 1
                     let target = direct ? dst : tmp
                     if direct, let pb {
                         for o in 0..<outC { (dst + o * p).update(repeating: pb[o], count: p) }
                     }
-                    for grp in 0..<groups {
-                        gemm(transA: false, transB: false, m: og, n: cols, k: kg,
-                             a: pw + grp * og * kg, lda: kg, b: columns + grp * kg * cols, ldb: cols,
-                             beta: direct && pb != nil ? 1 : 0, c: target + grp * og * cols, ldc: cols)
-                    }
+                    convMultiply(pw, columns, columnCount: cols, g, accumulate: direct && pb != nil, into: target)
                     if !direct {
                         for b in 0..<nb {
                             for o in 0..<outC {
@@ -85,11 +98,34 @@ extension Kernels {
         inputGrad: Bool, weightGrad: Bool, biasGrad: Bool, columns saved: UnsafePointer<Float>? = nil
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         precondition(grad.shape == g.outputShape, "conv2d backward: gradient \(grad.shape) ≠ output \(g.outputShape)")
+        let p = g.outPixels, outC = g.outChannels, outImage = outC * p, pg = grad.data
+        return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
+                            biasGrad: biasGrad, columns: saved, gathersEveryBlock: false) { start, nb, scratch in
+            // dY of the block as [O, nb·p] (an image's own [O, p] when nb = 1).
+            let dy0 = pg + start * outImage
+            if nb == 1 { return UnsafePointer(dy0) }
+            let cols = nb * p
+            for o in 0..<outC {
+                for b in 0..<nb { (scratch + o * cols + b * p).update(from: dy0 + b * outImage + o * p, count: p) }
+            }
+            return UnsafePointer(scratch)
+        }
+    }
+
+    /// The convolution's backward pass over image blocks, with the output gradient of each block
+    /// ([O, nb·oh·ow]) produced by `blockGradient(start, nb, scratch)`: into `scratch` (room for
+    /// a whole block) or pointing elsewhere. `scratch` is reserved for one-image blocks too when
+    /// `gathersEveryBlock`.
+    static func convBackward(
+        input x: Tensor, weight: Tensor, geometry g: Conv2dGeometry, inputGrad: Bool, weightGrad: Bool, biasGrad: Bool,
+        columns saved: UnsafePointer<Float>?, gathersEveryBlock: Bool,
+        blockGradient: (_ start: Int, _ count: Int, _ scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float>
+    ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         let dx = inputGrad ? Tensor(uninitialized: g.inputShape) : nil
         let dw = weightGrad ? Tensor.zeros(g.weightShape) : nil
         let db = biasGrad ? Tensor.zeros([g.outChannels]) : nil
         let n = g.batch
-        guard n > 0, grad.count > 0 else {
+        guard n > 0, g.outputShape.count > 0, inputGrad || weightGrad || biasGrad else {
             dx?.zero()
             return (dx, dw, db)
         }
@@ -99,12 +135,12 @@ extension Kernels {
         let weightCount = g.weightShape.count
         let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
         let colFloats = !pointwise && (inputGrad || (weightGrad && saved == nil)) ? Scratch.stride(kg * groups * p * block) : 0
-        let dyFloats = block > 1 && (inputGrad || weightGrad) ? Scratch.stride(outC * p * block) : 0
+        let dyFloats = (block > 1 || gathersEveryBlock) && (inputGrad || weightGrad || biasGrad) ? Scratch.stride(outC * p * block) : 0
         let dwFloats = weightGrad ? Scratch.stride(weightCount) : 0
         let dbFloats = biasGrad ? Scratch.stride(outC) : 0
         let chunkStride = colFloats + dyFloats + dwFloats + dbFloats
-        let inImage = g.inChannels * g.height * g.width, outImage = outC * p
-        let px = x.data, pw = weight.data, pg = grad.data
+        let inImage = g.inChannels * g.height * g.width
+        let px = x.data, pw = weight.data
         let pdx = dx?.data
 
         Scratch.withFloats(chunkStride * chunks) { scratch in
@@ -114,34 +150,20 @@ extension Kernels {
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
                     let first = start == range.lowerBound
                     let nb = min(block, range.upperBound - start), cols = nb * p
-                    let dy0 = pg + start * outImage, image = px + start * inImage
+                    let dy = blockGradient(start, nb, dyBlock)
                     if biasGrad {
                         for o in 0..<outC {
                             var s = first ? 0 : partialB[o]
-                            for b in 0..<nb { s += sumContiguous(dy0 + b * outImage + o * p, p) }
+                            for b in 0..<nb { s += sumContiguous(dy + o * cols + b * p, p) }
                             partialB[o] = s
                         }
                     }
-                    guard weightGrad || inputGrad else { continue }
-                    // dY of the block as [O, nb·p] (an image's own [O, p] when nb = 1).
-                    let dy: UnsafePointer<Float>
-                    if nb == 1 {
-                        dy = UnsafePointer(dy0)
-                    } else {
-                        for o in 0..<outC {
-                            for b in 0..<nb { (dyBlock + o * cols + b * p).update(from: dy0 + b * outImage + o * p, count: p) }
-                        }
-                        dy = UnsafePointer(dyBlock)
-                    }
                     if weightGrad {
                         let columns: UnsafePointer<Float>
-                        if pointwise {
-                            columns = UnsafePointer(image)
-                        } else if let saved {
+                        if let saved, !pointwise {
                             columns = saved + start * kg * groups * p
                         } else {
-                            for b in 0..<nb { im2col(image + b * inImage, g, into: col + b * p, rowStride: cols) }
-                            columns = UnsafePointer(col)
+                            columns = blockColumns(px, start: start, count: nb, g, saved: nil, scratch: col)
                         }
                         for grp in 0..<groups {
                             gemm(transA: false, transB: true, m: og, n: kg, k: cols,

@@ -10,43 +10,47 @@ extension Kernels {
         precondition(x.shape == g.inputShape, "maxPool2d: input \(x.shape) does not match \(g)")
         let out = Tensor(uninitialized: g.outputShape)
         let indices = Tensor(uninitialized: g.outputShape, dtype: .int32)
-        let planes = g.batch * g.channels
-        let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth
-        let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
+        let planes = g.batch * g.channels, planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
         let src = x.data, dst = out.data, idx = indices.int32Data
         guard out.count > 0 else { return (out, indices) }
-        let pairs = kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0
-        Parallel.forEachChunk(planes, minChunk: planesPerChunk(h * w)) { _, range in
+        Parallel.forEachChunk(planes, minChunk: planesPerChunk(planeIn)) { _, range in
             for plane in range {
-                let xp = src + plane * h * w
-                let op = dst + plane * oh * ow, ip = idx + plane * oh * ow
-                if pairs {
-                    maxPool2x2(xp, width: w, outHeight: oh, outWidth: ow, into: op, indices: ip)
-                    continue
-                }
-                for oy in 0..<oh {
-                    let y0 = max(oy * sy - py, 0), y1 = min(oy * sy - py + kh, h)
-                    for ox in 0..<ow {
-                        let x0 = max(ox * sx - px, 0), x1 = min(ox * sx - px + kw, w)
-                        var best = -Float.infinity
-                        var bestIndex = y0 * w + x0
-                        for y in y0..<y1 {
-                            let row = xp + y * w
-                            for xx in x0..<x1 {
-                                // Selects rather than branches: comparisons on data mispredict.
-                                let v = row[xx]
-                                let better = v > best || v.isNaN
-                                best = better ? v : best
-                                bestIndex = better ? y * w + xx : bestIndex
-                            }
-                        }
-                        op[oy * ow + ox] = best
-                        ip[oy * ow + ox] = Int32(bestIndex)
-                    }
-                }
+                maxPoolPlane(src + plane * planeIn, g, into: dst + plane * planeOut, indices: idx + plane * planeOut)
             }
         }
         return (out, indices)
+    }
+
+    /// Max pooling of one [H, W] plane into its [oh, ow] output and in-plane argmax indices.
+    @inline(__always)
+    static func maxPoolPlane(_ xp: UnsafePointer<Float>, _ g: Pool2dGeometry,
+                             into op: UnsafeMutablePointer<Float>, indices ip: UnsafeMutablePointer<Int32>) {
+        let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth
+        let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
+        if kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0 {
+            maxPool2x2(xp, width: w, outHeight: oh, outWidth: ow, into: op, indices: ip)
+            return
+        }
+        for oy in 0..<oh {
+            let y0 = max(oy * sy - py, 0), y1 = min(oy * sy - py + kh, h)
+            for ox in 0..<ow {
+                let x0 = max(ox * sx - px, 0), x1 = min(ox * sx - px + kw, w)
+                var best = -Float.infinity
+                var bestIndex = y0 * w + x0
+                for y in y0..<y1 {
+                    let row = xp + y * w
+                    for xx in x0..<x1 {
+                        // Selects rather than branches: comparisons on data mispredict.
+                        let v = row[xx]
+                        let better = v > best || v.isNaN
+                        best = better ? v : best
+                        bestIndex = better ? y * w + xx : bestIndex
+                    }
+                }
+                op[oy * ow + ox] = best
+                ip[oy * ow + ox] = Int32(bestIndex)
+            }
+        }
     }
 
     /// The common 2x2, stride 2, unpadded window on one plane, unrolled.

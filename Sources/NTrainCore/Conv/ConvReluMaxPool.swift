@@ -1,0 +1,113 @@
+extension Kernels {
+    /// `maxPool2d(relu(conv2d(x)))` in one pass over each block of images (LeNet's and the CIFAR
+    /// tutorial's conv → ReLU → max-pool): the convolution of a block stays in cache-resident
+    /// scratch, gets its bias and ReLU there, and only the pooled output and its argmax indices
+    /// are written. The convolution's and the ReLU's full-size outputs never exist.
+    ///
+    /// Bit-identical to the three ops run one after another: the same blocks, GEMMs and bias
+    /// order as `conv2d`, ReLU's `x > 0 ? x : 0` (NaN becomes 0), and `maxPool2d`'s window order.
+    /// `columns`: as for `conv2d`, room for the unfolded input kept for the backward pass.
+    public static func conv2dReluMaxPool(
+        _ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry, pool pg: Pool2dGeometry,
+        columns saved: UnsafeMutablePointer<Float>? = nil
+    ) -> (output: Tensor, indices: Tensor) {
+        precondition(x.shape == g.inputShape && weight.shape == g.weightShape, "conv2dReluMaxPool: tensors do not match \(g)")
+        precondition(bias == nil || bias!.shape == [g.outChannels], "conv2dReluMaxPool: bias must be [\(g.outChannels)]")
+        precondition(pg.inputShape == g.outputShape, "conv2dReluMaxPool: pool input \(pg.inputShape) ≠ conv output \(g.outputShape)")
+        let out = Tensor(uninitialized: pg.outputShape)
+        let indices = Tensor(uninitialized: pg.outputShape, dtype: .int32)
+        let n = g.batch
+        guard n > 0, out.count > 0 else { return (out, indices) }
+        let chunks = Parallel.chunkCount(n)
+        let p = g.outPixels, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
+        let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
+        let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.groupColumnRows * g.groups * p * block)
+        let chunkStride = colFloats + Scratch.stride(outC * p * block)
+        let px = x.data, pw = weight.data, po = out.data, pi = indices.int32Data, pb = bias?.data
+        Scratch.withFloats(chunkStride * chunks) { scratch in
+            Parallel.forEachChunk(n) { chunk, range in
+                let col = scratch + chunk * chunkStride, tmp = col + colFloats
+                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
+                    let nb = min(block, range.upperBound - start), cols = nb * p
+                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col)
+                    // As conv2d: one image is computed onto its bias, a larger block gets it after.
+                    let direct = nb == 1
+                    if direct, let pb {
+                        for o in 0..<outC { (tmp + o * p).update(repeating: pb[o], count: p) }
+                    }
+                    convMultiply(pw, columns, columnCount: cols, g, accumulate: direct && pb != nil, into: tmp)
+                    for b in 0..<nb {
+                        for o in 0..<outC {
+                            let plane = tmp + o * cols + b * p
+                            if !direct {
+                                let bo = pb?[o] ?? 0
+                                for j in 0..<p { plane[j] += bo }
+                            }
+                            for j in 0..<p { let v = plane[j]; plane[j] = v > 0 ? v : 0 }
+                            let k = ((start + b) * outC + o) * pooled
+                            maxPoolPlane(plane, pg, into: po + k, indices: pi + k)
+                        }
+                    }
+                }
+            }
+        }
+        return (out, indices)
+    }
+
+    /// Gradients of `conv2dReluMaxPool` from the pooled output's gradient `grad`, its `output` and
+    /// `indices`. Each block's convolution-output gradient is built directly in scratch: every
+    /// pooled gradient goes to its window's argmax where the pooled value is positive (ReLU's
+    /// gradient there is 1), then the convolution's backward pass runs on the block.
+    public static func conv2dReluMaxPoolBackward(
+        _ grad: Tensor, output: Tensor, indices: Tensor, input x: Tensor, weight: Tensor,
+        geometry g: Conv2dGeometry, pool pg: Pool2dGeometry,
+        inputGrad: Bool, weightGrad: Bool, biasGrad: Bool, columns saved: UnsafePointer<Float>? = nil
+    ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
+        precondition(grad.shape == pg.outputShape && output.shape == pg.outputShape && indices.shape == pg.outputShape,
+                     "conv2dReluMaxPool backward: gradient \(grad.shape) ≠ output \(pg.outputShape)")
+        let p = g.outPixels, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
+        let pgrad = grad.data, py = output.data, pi = indices.int32Data
+        return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
+                            biasGrad: biasGrad, columns: saved, gathersEveryBlock: true) { start, nb, dy in
+            let cols = nb * p
+            dy.update(repeating: 0, count: outC * cols)
+            for b in 0..<nb {
+                for o in 0..<outC {
+                    let k = ((start + b) * outC + o) * pooled
+                    let gp = pgrad + k, yp = py + k, ip = pi + k, d = dy + o * cols + b * p
+                    for j in 0..<pooled { d[Int(ip[j])] += yp[j] > 0 ? gp[j] : 0 }
+                }
+            }
+            return UnsafePointer(dy)
+        }
+    }
+}
+
+extension Tensor {
+    /// `relu(conv2d(...))` max-pooled, as one op (see `Kernels.conv2dReluMaxPool`): the same result
+    /// and gradients as `conv2d(...).relu().maxPool2d(...)`, bit for bit, in less time and memory.
+    public func conv2dReluMaxPool(
+        weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
+        dilation: (Int, Int) = (1, 1), groups: Int = 1,
+        poolKernel: (Int, Int), poolStride: (Int, Int)? = nil, poolPadding: (Int, Int) = (0, 0)
+    ) -> Tensor {
+        let g = validGeometry {
+            try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
+        }
+        let pg = validGeometry {
+            try Pool2dGeometry(op: "maxPool2d", input: g.outputShape, kernel: poolKernel, stride: poolStride, padding: poolPadding)
+        }
+        let x = self
+        let columns = GradMode.isEnabled && weight.requiresGrad && !g.isPointwise && g.batch > 0
+            ? Tensor(uninitialized: [g.batch, g.groupColumnRows * g.groups * g.outPixels]) : nil
+        let (out, indices) = Kernels.conv2dReluMaxPool(x, weight: weight, bias: bias, geometry: g, pool: pg, columns: columns?.data)
+        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
+        return out.recorded("conv2d_relu_max_pool2d", inputs: inputs) { [unowned out] grad in
+            let r = Kernels.conv2dReluMaxPoolBackward(
+                grad, output: out, indices: indices, input: x, weight: weight, geometry: g, pool: pg,
+                inputGrad: x.requiresGrad, weightGrad: weight.requiresGrad, biasGrad: bias?.requiresGrad ?? false,
+                columns: columns.map { UnsafePointer($0.data) })
+            return bias == nil ? [r.input, r.weight] : [r.input, r.weight, r.bias]
+        }
+    }
+}

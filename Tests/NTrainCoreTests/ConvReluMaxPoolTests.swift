@@ -1,0 +1,116 @@
+import XCTest
+@testable import NTrainCore
+
+/// The fused conv → ReLU → max-pool op against the three ops run one after another.
+final class ConvReluMaxPoolTests: XCTestCase {
+    private struct Case {
+        var n, c, h, w, o: Int
+        var kernel: (Int, Int)
+        var stride = (1, 1), padding = (0, 0), dilation = (1, 1)
+        var groups = 1
+        var bias = true
+        var pool = (2, 2), poolStride: (Int, Int)? = nil, poolPadding = (0, 0)
+    }
+
+    private let cases: [Case] = [
+        // LeNet's conv1 and conv2 shapes (several multi-image blocks per chunk at n = 9).
+        Case(n: 9, c: 1, h: 32, w: 32, o: 6, kernel: (5, 5)),
+        Case(n: 9, c: 6, h: 14, w: 14, o: 16, kernel: (5, 5)),
+        // One image per block (large columns), no bias, odd sizes the pool does not cover.
+        Case(n: 3, c: 8, h: 13, w: 11, o: 5, kernel: (3, 3), padding: (1, 1), bias: false),
+        // Overlapping, padded 3x3 / stride-2 pool; grouped, strided, dilated convolution.
+        Case(n: 4, c: 4, h: 9, w: 10, o: 6, kernel: (3, 2), stride: (1, 2), padding: (1, 1), dilation: (2, 1), groups: 2,
+             pool: (3, 3), poolStride: (2, 2), poolPadding: (1, 1)),
+        // 1x1 convolution (no im2col).
+        Case(n: 2, c: 3, h: 6, w: 6, o: 4, kernel: (1, 1)),
+    ]
+
+    private func inputs(_ k: Case, seed: UInt64) -> (x: Tensor, w: Tensor, b: Tensor?, r: Tensor) {
+        var rng = RandomGenerator(seed: seed)
+        func random(_ shape: Shape, _ scale: Float) -> Tensor {
+            Tensor(shape: shape, scalars: (0..<shape.count).map { _ in rng.uniform(-scale, scale) }, requiresGrad: true)
+        }
+        let x = random([k.n, k.c, k.h, k.w], 1)
+        let w = random([k.o, k.c / k.groups, k.kernel.0, k.kernel.1], 0.5)
+        let b = k.bias ? random([k.o], 0.3) : nil
+        let outShape = separate(x, w, b, k).shape
+        let r = Tensor(shape: outShape, scalars: (0..<outShape.count).map { _ in rng.uniform(-1, 1) })
+        return (x, w, b, r)
+    }
+
+    private func separate(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ k: Case) -> Tensor {
+        x.conv2d(weight: w, bias: b, stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups)
+            .relu().maxPool2d(kernel: k.pool, stride: k.poolStride, padding: k.poolPadding)
+    }
+
+    private func fused(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ k: Case) -> Tensor {
+        x.conv2dReluMaxPool(weight: w, bias: b, stride: k.stride, padding: k.padding, dilation: k.dilation, groups: k.groups,
+                            poolKernel: k.pool, poolStride: k.poolStride, poolPadding: k.poolPadding)
+    }
+
+    /// Output, input, weight and bias gradients of `op` for the upstream gradient `r`, as bit patterns.
+    private func run(_ op: (Tensor, Tensor, Tensor?, Case) -> Tensor, _ k: Case, _ t: (x: Tensor, w: Tensor, b: Tensor?, r: Tensor))
+        -> [[UInt32]] {
+        for p in [t.x, t.w] + (t.b.map { [$0] } ?? []) { p.grad = nil }
+        let y = op(t.x, t.w, t.b, k)
+        (y * t.r).sum().backward()
+        let tensors = [y, t.x.grad!, t.w.grad!] + (t.b.map { [$0.grad!] } ?? [])
+        return tensors.map { $0.scalars.map(\.bitPattern) }
+    }
+
+    func testBitIdenticalToSeparateOpsAtEveryThreadCount() {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        for threads in [1, 2, 3] {
+            Parallel.threadCount = threads
+            for (i, k) in cases.enumerated() {
+                let t = inputs(k, seed: UInt64(40 + i))
+                let expected = run(separate, k, t), got = run(fused, k, t)
+                for (part, name) in ["output", "input grad", "weight grad", "bias grad"].prefix(expected.count).enumerated() {
+                    XCTAssertEqual(got[part], expected[part], "case \(i), \(threads) threads: \(name) differs")
+                }
+            }
+        }
+    }
+
+    func testEvaluationWithoutGradientsMatches() {
+        for (i, k) in cases.enumerated() {
+            let t = inputs(k, seed: UInt64(60 + i))
+            let (a, b) = noGrad { (separate(t.x, t.w, t.b, k), fused(t.x, t.w, t.b, k)) }
+            XCTAssertEqual(b.shape, a.shape, "case \(i)")
+            XCTAssertEqual(b.scalars.map(\.bitPattern), a.scalars.map(\.bitPattern), "case \(i)")
+        }
+    }
+
+    func testNaNAndInfinityFollowTheSeparateOps() {
+        // ReLU maps NaN to 0 before the pool sees it; +∞ survives; the gradient follows the same path.
+        let k = cases[0]
+        let t = inputs(k, seed: 80)
+        t.x.data[5] = .nan
+        t.x.data[300] = .infinity
+        let expected = run(separate, k, t), got = run(fused, k, t)
+        XCTAssertEqual(got, expected)
+    }
+
+    func testGradientCheck() {
+        for (i, k) in cases.enumerated() where k.n * k.h * k.w < 2000 {
+            let t = inputs(k, seed: UInt64(90 + i))
+            let params = [t.x, t.w] + (t.b.map { [$0] } ?? [])
+            let r = gradientCheck(params, epsilon: 1e-3, tolerance: 2e-2, maxElements: 50) { p in
+                fused(p[0], p[1], p.count > 2 ? p[2] : nil, k)
+            }
+            XCTAssertTrue(r.passed, "case \(i): \(r)")
+        }
+    }
+
+    func testOnlyRequestedGradientsAreComputed() {
+        let k = cases[1]
+        let t = inputs(k, seed: 99)
+        let x = Tensor(shape: t.x.shape, scalars: t.x.scalars)  // no gradient wanted
+        let y = fused(x, t.w, t.b, k)
+        (y * t.r).sum().backward()
+        XCTAssertNil(x.grad)
+        XCTAssertNotNil(t.w.grad)
+        XCTAssertNotNil(t.b?.grad)
+    }
+}

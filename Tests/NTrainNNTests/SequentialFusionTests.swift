@@ -1,0 +1,46 @@
+import XCTest
+@testable import NTrainCore
+@testable import NTrainNN
+
+/// `Sequential` runs Conv2d → ReLU → MaxPool2d as one fused op; nothing observable may change.
+final class SequentialFusionTests: XCTestCase {
+    private func outputAndGradients(_ model: Sequential, _ x: Tensor, training: Bool) -> [[UInt32]] {
+        model.train(training)
+        for p in model.parameters { p.grad = nil }
+        let y = model(x)
+        guard training else { return [y.scalars.map(\.bitPattern)] }
+        var rng = RandomGenerator(seed: 5)
+        let r = Tensor(shape: y.shape, scalars: (0..<y.count).map { _ in rng.uniform(-1, 1) })
+        (y * r).sum().backward()
+        return [y.scalars.map(\.bitPattern)] + model.parameters.map { $0.grad!.scalars.map(\.bitPattern) }
+    }
+
+    func testBuiltInModelsGiveTheSameValuesAndGradientsFusedOrNot() throws {
+        for (arch, input) in [(BuiltinModel.lenet, Shape([1, 32, 32])), (.cifarCNN, Shape([3, 32, 32]))] {
+            let model = try arch.make(input: input, outputs: 10, seed: 3)
+            var rng = RandomGenerator(seed: 4)
+            let x = Tensor(shape: Shape([7] + input.dims), scalars: (0..<(7 * input.count)).map { _ in rng.uniform(-1, 1) })
+            for training in [true, false] {
+                model.fusesLayers = false
+                let separate = outputAndGradients(model, x, training: training)
+                model.fusesLayers = true
+                let fused = outputAndGradients(model, x, training: training)
+                XCTAssertEqual(fused, separate, "\(arch) training: \(training)")
+            }
+        }
+    }
+
+    func testOnlyConvReluMaxPoolRunsAreFused() throws {
+        var g = RandomGenerator(seed: 1)
+        func lastOp(_ act: Activation.Kind, _ pool: Pool2d.Kind, fuses: Bool = true) throws -> String? {
+            let model = Sequential([try Conv2d(1, 2, kernel: (3, 3), generator: &g), Activation(act), try Pool2d(pool, kernel: (2, 2))])
+            model.fusesLayers = fuses
+            let x = Tensor(shape: [1, 1, 8, 8], scalars: (0..<64).map { Float($0 % 7) / 7 - 0.4 }, requiresGrad: true)
+            return model(x).gradNode?.name
+        }
+        XCTAssertEqual(try lastOp(.relu, .max), "conv2d_relu_max_pool2d")
+        XCTAssertEqual(try lastOp(.relu, .max, fuses: false), "maxPool2d")
+        XCTAssertEqual(try lastOp(.gelu, .max), "maxPool2d")
+        XCTAssertEqual(try lastOp(.relu, .average), "avgPool2d")
+    }
+}
