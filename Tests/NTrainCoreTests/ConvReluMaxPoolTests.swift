@@ -58,16 +58,17 @@ final class ConvReluMaxPoolTests: XCTestCase {
         return tensors.map { $0.scalars.map(\.bitPattern) }
     }
 
-    func testBitIdenticalToSeparateOpsAtEveryThreadCount() {
-        let saved = Parallel.threadCount
-        defer { Parallel.threadCount = saved }
-        for threads in [1, 2, 3] {
+    func testBitIdenticalToSeparateOpsAtEveryThreadCountAndUnfolding() {
+        let saved = (Parallel.threadCount, Kernels.wideColumnsMaxWidthRatio)
+        defer { (Parallel.threadCount, Kernels.wideColumnsMaxWidthRatio) = saved }
+        for (threads, ratio) in [(1, 1.5), (2, 1.5), (3, 1.5), (2, 0), (2, .infinity)] {
             Parallel.threadCount = threads
+            Kernels.wideColumnsMaxWidthRatio = ratio
             for (i, k) in cases.enumerated() {
                 let t = inputs(k, seed: UInt64(40 + i))
                 let expected = run(separate, k, t), got = run(fused, k, t)
                 for (part, name) in ["output", "input grad", "weight grad", "bias grad"].prefix(expected.count).enumerated() {
-                    XCTAssertEqual(got[part], expected[part], "case \(i), \(threads) threads: \(name) differs")
+                    XCTAssertEqual(got[part], expected[part], "case \(i), \(threads) threads, wide ratio \(ratio): \(name) differs")
                 }
             }
         }

@@ -93,6 +93,37 @@ final class ConvTests: XCTestCase {
         }
     }
 
+    /// Both unfoldings (per output row, and wide: per kernel tap over padded rows) against the
+    /// definition and against each other, forward and backward.
+    func testWideAndNarrowUnfoldingBothMatchTheDefinition() {
+        let saved = Kernels.wideColumnsMaxWidthRatio
+        defer { Kernels.wideColumnsMaxWidthRatio = saved }
+        var results: [[[Float]]] = []
+        for ratio in [0, Double.infinity] {
+            Kernels.wideColumnsMaxWidthRatio = ratio
+            var rng = RandomGenerator(seed: 15)
+            var run: [[Float]] = []
+            for (k, cfg) in configs.enumerated() {
+                let (x, w, b, g) = make(cfg, &rng)
+                XCTAssertEqual(g.unfoldsWide, ratio > 0 && cfg.stride == (1, 1) && cfg.dilation == (1, 1) && cfg.kernel.1 > 1,
+                               "config \(k)")
+                let y = x.conv2d(weight: w, bias: b, stride: cfg.stride, padding: cfg.padding, dilation: cfg.dilation, groups: cfg.groups)
+                for (i, (a, e)) in zip(y.scalars, referenceConv(x, w, b, g)).enumerated() {
+                    XCTAssertEqual(a, e, accuracy: 1e-5 + 1e-5 * abs(e), "ratio \(ratio) config \(k) element \(i)")
+                }
+                let inputs = [x, w] + (b.map { [$0] } ?? [])
+                let r = gradientCheck(inputs, epsilon: 1e-2, tolerance: 1e-2, maxElements: 60) { t in
+                    t[0].conv2d(weight: t[1], bias: t.count > 2 ? t[2] : nil, stride: cfg.stride, padding: cfg.padding,
+                                dilation: cfg.dilation, groups: cfg.groups)
+                }
+                XCTAssertTrue(r.passed, "ratio \(ratio) config \(k): \(r)")
+                run += [y.scalars] + inputs.map { $0.grad!.scalars }
+            }
+            results.append(run)
+        }
+        for (a, e) in zip(results[0].joined(), results[1].joined()) { XCTAssertEqual(a, e, accuracy: 1e-5 * max(1, abs(e))) }
+    }
+
     func testGradientOnlyForInputsThatNeedIt() {
         var rng = RandomGenerator(seed: 13)
         let x = random([2, 2, 5, 5], &rng, requiresGrad: false)
@@ -105,6 +136,15 @@ final class ConvTests: XCTestCase {
     }
 
     func testMatchesPyTorch() throws {
+        let saved = Kernels.wideColumnsMaxWidthRatio
+        defer { Kernels.wideColumnsMaxWidthRatio = saved }
+        for ratio in [0, Double.infinity] {
+            Kernels.wideColumnsMaxWidthRatio = ratio
+            try matchPyTorch()
+        }
+    }
+
+    private func matchPyTorch() throws {
         for c in try ConvGolden.load().conv2d {
             let x = c.x.tensor(requiresGrad: true), w = c.weight.tensor(requiresGrad: true)
             let b = c.bias?.tensor(requiresGrad: true)

@@ -14,7 +14,7 @@ extension Tensor {
         let x = self
         // Training keeps the unfolded input for the weight gradient instead of unfolding it twice.
         let columns = GradMode.isEnabled && weight.requiresGrad && !g.isPointwise && g.batch > 0
-            ? Tensor(uninitialized: [g.batch, g.groupColumnRows * g.groups * g.outPixels]) : nil
+            ? Tensor(uninitialized: [g.batch, g.columnFloatsPerImage]) : nil
         let out = Kernels.conv2d(x, weight: weight, bias: bias, geometry: g, columns: columns?.data)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return out.recorded("conv2d", inputs: inputs) { grad in

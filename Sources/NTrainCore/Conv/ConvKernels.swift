@@ -6,18 +6,33 @@ extension Kernels {
         g.isPointwise ? 1 : max(1, min(16, 65536 / max(1, g.groupColumnRows * g.groups * g.outPixels)))
     }
 
-    /// The columns [C·kh·kw, nb·oh·ow] of the `nb` images of a block starting at image `start`:
-    /// the input itself for a 1x1 convolution, else unfolded side by side into `saved` (at the
-    /// block's place, kept for the backward pass) or into `scratch`.
+    /// The columns [C·kh·kw, nb·P] (P = `columnPixels`) of the `nb` images of a block starting
+    /// at image `start`: the input itself for a 1x1 convolution, else unfolded side by side into
+    /// `saved` (at the block's place, kept for the backward pass) or into `scratch`. `padded`:
+    /// `paddedImageFloats` of scratch for wide unfolding of a padded input.
     @inline(__always)
     static func blockColumns(_ x: UnsafePointer<Float>, start: Int, count nb: Int, _ g: Conv2dGeometry,
-                             saved: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>) -> UnsafePointer<Float> {
-        let inImage = g.inChannels * g.height * g.width, p = g.outPixels
+                             saved: UnsafeMutablePointer<Float>?, scratch: UnsafeMutablePointer<Float>,
+                             padded: UnsafeMutablePointer<Float>?) -> UnsafePointer<Float> {
+        let inImage = g.inChannels * g.height * g.width, p = g.columnPixels
         let image = x + start * inImage
         if g.isPointwise { return image }
-        let target = saved.map { $0 + start * g.groupColumnRows * g.groups * p } ?? scratch
-        for b in 0..<nb { im2col(image + b * inImage, g, into: target + b * p, rowStride: nb * p) }
+        let target = saved.map { $0 + start * g.columnFloatsPerImage } ?? scratch
+        let wide = g.unfoldsWide
+        for b in 0..<nb {
+            if wide {
+                im2colWide(image + b * inImage, g, padded: padded, into: target + b * p, rowStride: nb * p)
+            } else {
+                im2col(image + b * inImage, g, into: target + b * p, rowStride: nb * p)
+            }
+        }
         return UnsafePointer(target)
+    }
+
+    /// Per-chunk scratch for the padded image of wide unfolding, or nil when it needs none.
+    @inline(__always)
+    static func paddedImageScratch(_ base: UnsafeMutablePointer<Float>, _ g: Conv2dGeometry) -> UnsafeMutablePointer<Float>? {
+        g.paddedImageFloats > 0 ? base : nil
     }
 
     /// target[O, cols] = W · columns (+ target when `accumulate`), one GEMM per group.
@@ -36,11 +51,14 @@ extension Kernels {
     ///
     /// Each chunk of images works in its own slice of cached scratch, a block of images at a time:
     /// the block is unfolded side by side into columns [C·kh·kw, B·oh·ow] and each group's weight
-    /// [O/g, C/g·kh·kw] multiplies its rows of the columns. With one image per block the GEMM
+    /// [O/g, C/g·kh·kw] multiplies its rows of the columns. With one (narrow) image per block the GEMM
     /// writes the output directly onto the bias (beta = 1); otherwise the bias is added while the
     /// block's [O, B·oh·ow] result is scattered to [B, O, oh·ow]. 1x1 convolutions skip im2col.
     ///
-    /// With `columns` (K·oh·ow floats per image, K = C·kh·kw), the unfolded columns are written
+    /// Stride-1 convolutions whose padding adds little width unfold wide (`im2colWide`: one copy
+    /// per kernel tap instead of one per output row), and drop the extra columns in the scatter.
+    ///
+    /// With `columns` (`g.columnFloatsPerImage` per image), the unfolded columns are written
     /// there instead of scratch and kept, so the backward pass need not unfold the input again.
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry,
                               columns saved: UnsafeMutablePointer<Float>? = nil) -> Tensor {
@@ -50,21 +68,25 @@ extension Kernels {
         let n = g.batch
         guard n > 0, out.count > 0 else { return out }
         let chunks = Parallel.chunkCount(n)
-        let p = g.outPixels, outC = g.outChannels
+        let p = g.outPixels, pc = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels
+        let oh = g.outHeight, ow = g.outWidth, wide = g.unfoldsWide
         let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
-        let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.groupColumnRows * g.groups * p * block)
-        let outFloats = block > 1 ? Scratch.stride(outC * p * block) : 0
-        let chunkStride = colFloats + outFloats
+        let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.columnFloatsPerImage * block)
+        // Wide columns always go through scratch: the GEMM's rows are wider than the output's.
+        let outFloats = block > 1 || wide ? Scratch.stride(outC * pc * block) : 0
+        let padFloats = Scratch.stride(g.paddedImageFloats)
+        let chunkStride = colFloats + outFloats + padFloats
         let outImage = outC * p
         let px = x.data, pw = weight.data, po = out.data, pb = bias?.data
         Scratch.withFloats(chunkStride * chunks) { scratch in
             Parallel.forEachChunk(n) { chunk, range in
                 let col = scratch + chunk * chunkStride, tmp = col + colFloats
+                let padded = paddedImageScratch(tmp + outFloats, g)
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let nb = min(block, range.upperBound - start), cols = nb * p
-                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col)
+                    let nb = min(block, range.upperBound - start), cols = nb * pc
+                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col, padded: padded)
                     let dst = po + start * outImage
-                    let direct = nb == 1
+                    let direct = nb == 1 && !wide
                     let target = direct ? dst : tmp
                     if direct, let pb {
                         for o in 0..<outC { (dst + o * p).update(repeating: pb[o], count: p) }
@@ -73,9 +95,16 @@ extension Kernels {
                     if !direct {
                         for b in 0..<nb {
                             for o in 0..<outC {
-                                let s = tmp + o * cols + b * p, d = dst + b * outImage + o * p
+                                let s = tmp + o * cols + b * pc, d = dst + b * outImage + o * p
                                 let bo = pb?[o] ?? 0
-                                for j in 0..<p { d[j] = s[j] + bo }
+                                if wide {
+                                    for oy in 0..<oh {
+                                        let sr = s + oy * rs, dr = d + oy * ow
+                                        for j in 0..<ow { dr[j] = sr[j] + bo }
+                                    }
+                                } else {
+                                    for j in 0..<p { d[j] = s[j] + bo }
+                                }
                             }
                         }
                     }
@@ -98,22 +127,34 @@ extension Kernels {
         inputGrad: Bool, weightGrad: Bool, biasGrad: Bool, columns saved: UnsafePointer<Float>? = nil
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         precondition(grad.shape == g.outputShape, "conv2d backward: gradient \(grad.shape) ≠ output \(g.outputShape)")
-        let p = g.outPixels, outC = g.outChannels, outImage = outC * p, pg = grad.data
+        let p = g.outPixels, pc = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels, outImage = outC * p
+        let oh = g.outHeight, ow = g.outWidth, wide = g.unfoldsWide, pg = grad.data
         return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
-                            biasGrad: biasGrad, columns: saved, gathersEveryBlock: false) { start, nb, scratch in
-            // dY of the block as [O, nb·p] (an image's own [O, p] when nb = 1).
+                            biasGrad: biasGrad, columns: saved, gathersEveryBlock: wide) { start, nb, scratch in
+            // dY of the block as [O, nb·P] (an image's own [O, p] when nb = 1 and not wide).
             let dy0 = pg + start * outImage
-            if nb == 1 { return UnsafePointer(dy0) }
-            let cols = nb * p
+            if nb == 1 && !wide { return UnsafePointer(dy0) }
+            let cols = nb * pc
             for o in 0..<outC {
-                for b in 0..<nb { (scratch + o * cols + b * p).update(from: dy0 + b * outImage + o * p, count: p) }
+                for b in 0..<nb {
+                    let src = dy0 + b * outImage + o * p, dst = scratch + o * cols + b * pc
+                    if wide {
+                        // The extra columns of each row get a zero gradient.
+                        for oy in 0..<oh {
+                            (dst + oy * rs).update(from: src + oy * ow, count: ow)
+                            (dst + oy * rs + ow).update(repeating: 0, count: rs - ow)
+                        }
+                    } else {
+                        dst.update(from: src, count: p)
+                    }
+                }
             }
             return UnsafePointer(scratch)
         }
     }
 
     /// The convolution's backward pass over image blocks, with the output gradient of each block
-    /// ([O, nb·oh·ow]) produced by `blockGradient(start, nb, scratch)`: into `scratch` (room for
+    /// ([O, nb·P], P = `columnPixels`: zero in the extra columns of wide unfolding) produced by `blockGradient(start, nb, scratch)`: into `scratch` (room for
     /// a whole block) or pointing elsewhere. `scratch` is reserved for one-image blocks too when
     /// `gathersEveryBlock`.
     static func convBackward(
@@ -130,15 +171,16 @@ extension Kernels {
             return (dx, dw, db)
         }
         let chunks = Parallel.chunkCount(n)
-        let kg = g.groupColumnRows, p = g.outPixels, og = g.outChannels / g.groups, groups = g.groups
-        let outC = g.outChannels, pointwise = g.isPointwise
+        let kg = g.groupColumnRows, p = g.columnPixels, og = g.outChannels / g.groups, groups = g.groups
+        let outC = g.outChannels, pointwise = g.isPointwise, wide = g.unfoldsWide
         let weightCount = g.weightShape.count
         let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
         let colFloats = !pointwise && (inputGrad || (weightGrad && saved == nil)) ? Scratch.stride(kg * groups * p * block) : 0
-        let dyFloats = (block > 1 || gathersEveryBlock) && (inputGrad || weightGrad || biasGrad) ? Scratch.stride(outC * p * block) : 0
+        let dyFloats = block > 1 || gathersEveryBlock ? Scratch.stride(outC * p * block) : 0
         let dwFloats = weightGrad ? Scratch.stride(weightCount) : 0
         let dbFloats = biasGrad ? Scratch.stride(outC) : 0
-        let chunkStride = colFloats + dyFloats + dwFloats + dbFloats
+        let padFloats = Scratch.stride(g.paddedImageFloats)
+        let chunkStride = colFloats + dyFloats + dwFloats + dbFloats + padFloats
         let inImage = g.inChannels * g.height * g.width
         let px = x.data, pw = weight.data
         let pdx = dx?.data
@@ -147,6 +189,7 @@ extension Kernels {
             Parallel.forEachChunk(n) { chunk, range in
                 let col = scratch + chunk * chunkStride, dyBlock = col + colFloats
                 let partialW = dyBlock + dyFloats, partialB = partialW + dwFloats
+                let padded = paddedImageScratch(partialB + dbFloats, g)
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
                     let first = start == range.lowerBound
                     let nb = min(block, range.upperBound - start), cols = nb * p
@@ -161,9 +204,9 @@ extension Kernels {
                     if weightGrad {
                         let columns: UnsafePointer<Float>
                         if let saved, !pointwise {
-                            columns = saved + start * kg * groups * p
+                            columns = saved + start * g.columnFloatsPerImage
                         } else {
-                            columns = blockColumns(px, start: start, count: nb, g, saved: nil, scratch: col)
+                            columns = blockColumns(px, start: start, count: nb, g, saved: nil, scratch: col, padded: padded)
                         }
                         for grp in 0..<groups {
                             gemm(transA: false, transB: true, m: og, n: kg, k: cols,
@@ -180,7 +223,10 @@ extension Kernels {
                                  a: pw + grp * og * kg, lda: kg, b: dy + grp * og * cols, ldb: cols,
                                  beta: 0, c: dcol + grp * kg * cols, ldc: cols)
                         }
-                        if !pointwise {
+                        if wide {
+                            if !g.isPadded { dimage.update(repeating: 0, count: nb * inImage) }
+                            for b in 0..<nb { col2imWide(col + b * p, g, padded: padded, into: dimage + b * inImage, rowStride: cols) }
+                        } else if !pointwise {
                             dimage.update(repeating: 0, count: nb * inImage)
                             for b in 0..<nb { col2im(col + b * p, g, into: dimage + b * inImage, rowStride: cols) }
                         }

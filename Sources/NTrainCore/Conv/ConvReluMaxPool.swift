@@ -19,33 +19,36 @@ extension Kernels {
         let n = g.batch
         guard n > 0, out.count > 0 else { return (out, indices) }
         let chunks = Parallel.chunkCount(n)
-        let p = g.outPixels, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
+        let pc = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
         let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
-        let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.groupColumnRows * g.groups * p * block)
-        let chunkStride = colFloats + Scratch.stride(outC * p * block)
+        let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.columnFloatsPerImage * block)
+        let outFloats = Scratch.stride(outC * pc * block)
+        let chunkStride = colFloats + outFloats + Scratch.stride(g.paddedImageFloats)
         let px = x.data, pw = weight.data, po = out.data, pi = indices.int32Data, pb = bias?.data
         Scratch.withFloats(chunkStride * chunks) { scratch in
             Parallel.forEachChunk(n) { chunk, range in
                 let col = scratch + chunk * chunkStride, tmp = col + colFloats
+                let padded = paddedImageScratch(tmp + outFloats, g)
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let nb = min(block, range.upperBound - start), cols = nb * p
-                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col)
-                    // As conv2d: one image is computed onto its bias, a larger block gets it after.
-                    let direct = nb == 1
+                    let nb = min(block, range.upperBound - start), cols = nb * pc
+                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col, padded: padded)
+                    // As conv2d: one (narrow) image is computed onto its bias, other blocks get it after.
+                    let direct = nb == 1 && !g.unfoldsWide
                     if direct, let pb {
-                        for o in 0..<outC { (tmp + o * p).update(repeating: pb[o], count: p) }
+                        for o in 0..<outC { (tmp + o * pc).update(repeating: pb[o], count: pc) }
                     }
                     convMultiply(pw, columns, columnCount: cols, g, accumulate: direct && pb != nil, into: tmp)
                     for b in 0..<nb {
                         for o in 0..<outC {
-                            let plane = tmp + o * cols + b * p
+                            // The image's output plane, rows `rs` apart (wide columns included).
+                            let plane = tmp + o * cols + b * pc
                             if !direct {
                                 let bo = pb?[o] ?? 0
-                                for j in 0..<p { plane[j] += bo }
+                                for j in 0..<pc { plane[j] += bo }
                             }
-                            for j in 0..<p { let v = plane[j]; plane[j] = v > 0 ? v : 0 }
+                            for j in 0..<pc { let v = plane[j]; plane[j] = v > 0 ? v : 0 }
                             let k = ((start + b) * outC + o) * pooled
-                            maxPoolPlane(plane, pg, into: po + k, indices: pi + k)
+                            maxPoolPlane(plane, pg, rowStride: rs, into: po + k, indices: pi + k)
                         }
                     }
                 }
@@ -65,7 +68,7 @@ extension Kernels {
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         precondition(grad.shape == pg.outputShape && output.shape == pg.outputShape && indices.shape == pg.outputShape,
                      "conv2dReluMaxPool backward: gradient \(grad.shape) ≠ output \(pg.outputShape)")
-        let p = g.outPixels, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
+        let p = g.columnPixels, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
         let pgrad = grad.data, py = output.data, pi = indices.int32Data
         return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
                             biasGrad: biasGrad, columns: saved, gathersEveryBlock: true) { start, nb, dy in
@@ -99,7 +102,7 @@ extension Tensor {
         }
         let x = self
         let columns = GradMode.isEnabled && weight.requiresGrad && !g.isPointwise && g.batch > 0
-            ? Tensor(uninitialized: [g.batch, g.groupColumnRows * g.groups * g.outPixels]) : nil
+            ? Tensor(uninitialized: [g.batch, g.columnFloatsPerImage]) : nil
         let (out, indices) = Kernels.conv2dReluMaxPool(x, weight: weight, bias: bias, geometry: g, pool: pg, columns: columns?.data)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return out.recorded("conv2d_relu_max_pool2d", inputs: inputs) { [unowned out] grad in

@@ -24,6 +24,16 @@ extension Kernels {
                     let offX = kj * g.dilationX - g.padX
                     let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * p
                     let (lo, hi) = validOutputRange(offset: offX, stride: sx, width: w, outWidth: ow)
+                    if sx == 1 && lo == 0 && hi == ow && offY >= 0 && (oh - 1) * sy + offY < h {
+                        // No padding in reach of this tap: plain row copies.
+                        var src = plane + offY * w + offX, dst = row
+                        for _ in 0..<oh {
+                            copyRow(dst, src, ow)
+                            src += sy * w
+                            dst += ow
+                        }
+                        continue
+                    }
                     for oy in 0..<oh {
                         let dst = row + oy * ow
                         let iy = oy * sy + offY
@@ -62,6 +72,15 @@ extension Kernels {
                     let row = col + ((c * g.kernelHeight + ki) * g.kernelWidth + kj) * p
                     let (lo, hi) = validOutputRange(offset: offX, stride: sx, width: w, outWidth: ow)
                     guard lo < hi else { continue }
+                    if sx == 1 && lo == 0 && hi == ow && offY >= 0 && (oh - 1) * sy + offY < h {
+                        var src = row, dst = plane + offY * w + offX
+                        for _ in 0..<oh {
+                            addRow(dst, src, ow)
+                            src += ow
+                            dst += sy * w
+                        }
+                        continue
+                    }
                     for oy in 0..<oh {
                         let iy = oy * sy + offY
                         if iy < 0 || iy >= h { continue }

@@ -21,14 +21,15 @@ extension Kernels {
         return (out, indices)
     }
 
-    /// Max pooling of one [H, W] plane into its [oh, ow] output and in-plane argmax indices.
+    /// Max pooling of one [H, W] plane, its rows `rowStride` floats apart (default W), into its
+    /// [oh, ow] output and argmax indices (y·rowStride + x).
     @inline(__always)
-    static func maxPoolPlane(_ xp: UnsafePointer<Float>, _ g: Pool2dGeometry,
+    static func maxPoolPlane(_ xp: UnsafePointer<Float>, _ g: Pool2dGeometry, rowStride: Int? = nil,
                              into op: UnsafeMutablePointer<Float>, indices ip: UnsafeMutablePointer<Int32>) {
-        let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth
+        let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, rs = rowStride ?? g.width
         let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
         if kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0 {
-            maxPool2x2(xp, width: w, outHeight: oh, outWidth: ow, into: op, indices: ip)
+            maxPool2x2(xp, rowStride: rs, outHeight: oh, outWidth: ow, into: op, indices: ip)
             return
         }
         for oy in 0..<oh {
@@ -36,15 +37,15 @@ extension Kernels {
             for ox in 0..<ow {
                 let x0 = max(ox * sx - px, 0), x1 = min(ox * sx - px + kw, w)
                 var best = -Float.infinity
-                var bestIndex = y0 * w + x0
+                var bestIndex = y0 * rs + x0
                 for y in y0..<y1 {
-                    let row = xp + y * w
+                    let row = xp + y * rs
                     for xx in x0..<x1 {
                         // Selects rather than branches: comparisons on data mispredict.
                         let v = row[xx]
                         let better = v > best || v.isNaN
                         best = better ? v : best
-                        bestIndex = better ? y * w + xx : bestIndex
+                        bestIndex = better ? y * rs + xx : bestIndex
                     }
                 }
                 op[oy * ow + ox] = best
@@ -56,7 +57,7 @@ extension Kernels {
     /// The common 2x2, stride 2, unpadded window on one plane, unrolled.
     @inline(__always)
     static func maxPool2x2(
-        _ xp: UnsafePointer<Float>, width w: Int, outHeight oh: Int, outWidth ow: Int,
+        _ xp: UnsafePointer<Float>, rowStride w: Int, outHeight oh: Int, outWidth ow: Int,
         into op: UnsafeMutablePointer<Float>, indices ip: UnsafeMutablePointer<Int32>
     ) {
         for oy in 0..<oh {
