@@ -25,6 +25,7 @@ extension Kernels {
         let outFloats = Scratch.stride(outC * pc * block)
         let chunkStride = colFloats + outFloats + Scratch.stride(g.paddedImageFloats)
         let px = x.data, pw = weight.data, po = out.data, pi = indices.int32Data, pb = bias?.data
+        let pairs = pg.kernelHeight == 2 && pg.kernelWidth == 2 && pg.strideY == 2 && pg.strideX == 2 && pg.padY == 0 && pg.padX == 0
         Scratch.withFloats(chunkStride * chunks) { scratch in
             Parallel.forEachChunk(n) { chunk, range in
                 let col = scratch + chunk * chunkStride, tmp = col + colFloats
@@ -42,12 +43,14 @@ extension Kernels {
                         for o in 0..<outC {
                             // The image's output plane, rows `rs` apart (wide columns included).
                             let plane = tmp + o * cols + b * pc
-                            if !direct {
-                                let bo = pb?[o] ?? 0
-                                for j in 0..<pc { plane[j] += bo }
-                            }
-                            for j in 0..<pc { let v = plane[j]; plane[j] = v > 0 ? v : 0 }
+                            let bo = direct ? 0 : pb?[o] ?? 0
                             let k = ((start + b) * outC + o) * pooled
+                            if pairs {
+                                biasReluMaxPool2x2(plane, bias: bo, rowStride: rs, outHeight: pg.outHeight,
+                                                   outWidth: pg.outWidth, into: po + k, indices: pi + k)
+                                continue
+                            }
+                            for j in 0..<pc { let v = plane[j] + bo; plane[j] = v > 0 ? v : 0 }
                             maxPoolPlane(plane, pg, rowStride: rs, into: po + k, indices: pi + k)
                         }
                     }
@@ -55,6 +58,32 @@ extension Kernels {
             }
         }
         return (out, indices)
+    }
+
+    /// relu(x + bias) max-pooled over 2x2 windows with stride 2, in one pass over the plane (rows
+    /// `rowStride` apart): the same values and first-maximum indices as the separate passes.
+    /// ReLU leaves no NaN, so the pool's NaN rule never applies.
+    @inline(__always)
+    static func biasReluMaxPool2x2(
+        _ xp: UnsafePointer<Float>, bias bo: Float, rowStride w: Int, outHeight oh: Int, outWidth ow: Int,
+        into op: UnsafeMutablePointer<Float>, indices ip: UnsafeMutablePointer<Int32>
+    ) {
+        @inline(__always) func act(_ v: Float) -> Float { let t = v + bo; return t > 0 ? t : 0 }
+        for oy in 0..<oh {
+            let r0 = xp + 2 * oy * w, r1 = r0 + w
+            let base = Int32(2 * oy * w), down = Int32(w)
+            let o = op + oy * ow, i = ip + oy * ow
+            for ox in 0..<ow {
+                let a = act(r0[2 * ox]), b = act(r0[2 * ox + 1]), c = act(r1[2 * ox]), d = act(r1[2 * ox + 1])
+                let col = base + Int32(2 * ox)
+                var best = a, at = col
+                if b > best { best = b; at = col + 1 }
+                if c > best { best = c; at = col + down }
+                if d > best { best = d; at = col + down + 1 }
+                o[ox] = best
+                i[ox] = at
+            }
+        }
     }
 
     /// Gradients of `conv2dReluMaxPool` from the pooled output's gradient `grad`, its `output` and
