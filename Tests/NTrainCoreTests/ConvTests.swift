@@ -56,6 +56,8 @@ final class ConvTests: XCTestCase {
         Config(n: 5, c: 1, h: 9, w: 9, o: 2, kernel: (5, 5), padding: (2, 2)),
         // Large enough for several multi-image blocks per chunk (see Kernels.convBlockImages).
         Config(n: 11, c: 8, h: 16, w: 15, o: 4, kernel: (3, 3), padding: (1, 0), groups: 2),
+        // Many taps per group (K = 108 ≥ 96): the weight gradient goes through dY transposed.
+        Config(n: 4, c: 24, h: 6, w: 7, o: 6, kernel: (3, 3), padding: (1, 1), groups: 2),
     ]
 
     private func make(_ cfg: Config, _ rng: inout RandomGenerator) -> (x: Tensor, w: Tensor, b: Tensor?, g: Conv2dGeometry) {

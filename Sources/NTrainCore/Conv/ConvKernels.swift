@@ -180,7 +180,12 @@ extension Kernels {
         let dwFloats = weightGrad ? Scratch.stride(weightCount) : 0
         let dbFloats = biasGrad ? Scratch.stride(outC) : 0
         let padFloats = Scratch.stride(g.paddedImageFloats)
-        let chunkStride = colFloats + dyFloats + dwFloats + dbFloats + padFloats
+        // OpenBLAS computes dY·colsᵀ (a dot-product shape) at ~40 GFLOP/s here, cols·dYᵀ with dY
+        // transposed first at ~90 when the kernel has many taps (LeNet conv2: K = 150); with few,
+        // the transposition costs more than it saves.
+        let transposedWeightGrad = weightGrad && kg >= 96
+        let dyTFloats = transposedWeightGrad ? Scratch.stride(outC * p * block) : 0
+        let chunkStride = colFloats + dyFloats + dwFloats + dbFloats + padFloats + dyTFloats
         let inImage = g.inChannels * g.height * g.width
         let px = x.data, pw = weight.data
         let pdx = dx?.data
@@ -189,7 +194,7 @@ extension Kernels {
             Parallel.forEachChunk(n) { chunk, range in
                 let col = scratch + chunk * chunkStride, dyBlock = col + colFloats
                 let partialW = dyBlock + dyFloats, partialB = partialW + dwFloats
-                let padded = paddedImageScratch(partialB + dbFloats, g)
+                let padded = paddedImageScratch(partialB + dbFloats, g), dyT = partialB + dbFloats + padFloats
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
                     let first = start == range.lowerBound
                     let nb = min(block, range.upperBound - start), cols = nb * p
@@ -208,10 +213,23 @@ extension Kernels {
                         } else {
                             columns = blockColumns(px, start: start, count: nb, g, saved: nil, scratch: col, padded: padded)
                         }
-                        for grp in 0..<groups {
-                            gemm(transA: false, transB: true, m: og, n: kg, k: cols,
-                                 a: dy + grp * og * cols, lda: cols, b: columns + grp * kg * cols, ldb: cols,
-                                 beta: first ? 0 : 1, c: partialW + grp * og * kg, ldc: kg)
+                        if transposedWeightGrad {
+                            // dWᵀ = cols · dYᵀ as a plain product (dY transposed into scratch).
+                            for o in 0..<outC {
+                                let src = dy + o * cols
+                                for j in 0..<cols { dyT[j * outC + o] = src[j] }
+                            }
+                            for grp in 0..<groups {
+                                gemm(transA: false, transB: false, m: kg, n: og, k: cols,
+                                     a: columns + grp * kg * cols, lda: cols, b: dyT + grp * og, ldb: outC,
+                                     beta: first ? 0 : 1, c: partialW + grp * og * kg, ldc: og)
+                            }
+                        } else {
+                            for grp in 0..<groups {
+                                gemm(transA: false, transB: true, m: og, n: kg, k: cols,
+                                     a: dy + grp * og * cols, lda: cols, b: columns + grp * kg * cols, ldb: cols,
+                                     beta: first ? 0 : 1, c: partialW + grp * og * kg, ldc: kg)
+                            }
                         }
                     }
                     if let pdx {
@@ -238,7 +256,14 @@ extension Kernels {
                 let base = scratch + c * chunkStride + colFloats + dyFloats
                 if let dw {
                     let d = dw.data
-                    for j in 0..<weightCount { d[j] += base[j] }
+                    if transposedWeightGrad {
+                        for grp in 0..<groups {
+                            let dg = d + grp * og * kg, bg = base + grp * og * kg
+                            for o in 0..<og { for r in 0..<kg { dg[o * kg + r] += bg[r * og + o] } }
+                        }
+                    } else {
+                        for j in 0..<weightCount { d[j] += base[j] }
+                    }
                 }
                 if let db {
                     let d = db.data, b = base + dwFloats
