@@ -6,10 +6,11 @@ extension Kernels {
     ///
     /// Bit-identical to the three ops run one after another: the same blocks, GEMMs and bias
     /// order as `conv2d`, ReLU's `x > 0 ? x : 0` (NaN becomes 0), and `maxPool2d`'s window order.
-    /// `columns`: as for `conv2d`, room for the unfolded input kept for the backward pass.
+    /// Unlike `conv2d` in training, it keeps no unfolded columns for the backward pass, which
+    /// unfolds the input again: writing LeNet's columns (3.8 MB a batch for conv2) out to L3 and
+    /// reading them back cost more than unfolding twice into L2-resident scratch (2% a step).
     public static func conv2dReluMaxPool(
-        _ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry, pool pg: Pool2dGeometry,
-        columns saved: UnsafeMutablePointer<Float>? = nil
+        _ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry, pool pg: Pool2dGeometry
     ) -> (output: Tensor, indices: Tensor) {
         precondition(x.shape == g.inputShape && weight.shape == g.weightShape, "conv2dReluMaxPool: tensors do not match \(g)")
         precondition(bias == nil || bias!.shape == [g.outChannels], "conv2dReluMaxPool: bias must be [\(g.outChannels)]")
@@ -21,7 +22,7 @@ extension Kernels {
         let chunks = Parallel.chunkCount(n)
         let pc = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
         let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
-        let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.columnFloatsPerImage * block)
+        let colFloats = g.isPointwise ? 0 : Scratch.stride(g.columnFloatsPerImage * block)
         let outFloats = Scratch.stride(outC * pc * block)
         let chunkStride = colFloats + outFloats + Scratch.stride(g.paddedImageFloats)
         let px = x.data, pw = weight.data, po = out.data, pi = indices.int32Data, pb = bias?.data
@@ -32,7 +33,7 @@ extension Kernels {
                 let padded = paddedImageScratch(tmp + outFloats, g)
                 for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
                     let nb = min(block, range.upperBound - start), cols = nb * pc
-                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col, padded: padded)
+                    let columns = blockColumns(px, start: start, count: nb, g, saved: nil, scratch: col, padded: padded)
                     // As conv2d: one (narrow) image is computed onto its bias, other blocks get it after.
                     let direct = nb == 1 && !g.unfoldsWide
                     if direct, let pb {
@@ -93,14 +94,14 @@ extension Kernels {
     public static func conv2dReluMaxPoolBackward(
         _ grad: Tensor, output: Tensor, indices: Tensor, input x: Tensor, weight: Tensor,
         geometry g: Conv2dGeometry, pool pg: Pool2dGeometry,
-        inputGrad: Bool, weightGrad: Bool, biasGrad: Bool, columns saved: UnsafePointer<Float>? = nil
+        inputGrad: Bool, weightGrad: Bool, biasGrad: Bool
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         precondition(grad.shape == pg.outputShape && output.shape == pg.outputShape && indices.shape == pg.outputShape,
                      "conv2dReluMaxPool backward: gradient \(grad.shape) ≠ output \(pg.outputShape)")
         let p = g.columnPixels, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
         let pgrad = grad.data, py = output.data, pi = indices.int32Data
         return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
-                            biasGrad: biasGrad, columns: saved, gathersEveryBlock: true) { start, nb, dy in
+                            biasGrad: biasGrad, columns: nil, gathersEveryBlock: true) { start, nb, dy in
             let cols = nb * p
             dy.update(repeating: 0, count: outC * cols)
             for b in 0..<nb {
@@ -130,15 +131,12 @@ extension Tensor {
             try Pool2dGeometry(op: "maxPool2d", input: g.outputShape, kernel: poolKernel, stride: poolStride, padding: poolPadding)
         }
         let x = self
-        let columns = GradMode.isEnabled && weight.requiresGrad && !g.isPointwise && g.batch > 0
-            ? Tensor(uninitialized: [g.batch, g.columnFloatsPerImage]) : nil
-        let (out, indices) = Kernels.conv2dReluMaxPool(x, weight: weight, bias: bias, geometry: g, pool: pg, columns: columns?.data)
+        let (out, indices) = Kernels.conv2dReluMaxPool(x, weight: weight, bias: bias, geometry: g, pool: pg)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return out.recorded("conv2d_relu_max_pool2d", inputs: inputs) { [unowned out] grad in
             let r = Kernels.conv2dReluMaxPoolBackward(
                 grad, output: out, indices: indices, input: x, weight: weight, geometry: g, pool: pg,
-                inputGrad: x.requiresGrad, weightGrad: weight.requiresGrad, biasGrad: bias?.requiresGrad ?? false,
-                columns: columns.map { UnsafePointer($0.data) })
+                inputGrad: x.requiresGrad, weightGrad: weight.requiresGrad, biasGrad: bias?.requiresGrad ?? false)
             return bias == nil ? [r.input, r.weight] : [r.input, r.weight, r.bias]
         }
     }
