@@ -17,7 +17,8 @@ public final class Sequential: Module {
     public override var children: [(String, Module)] { layers }
 
     /// Whether `forward` runs each Conv2d → ReLU → MaxPool2d run of layers as one fused op
-    /// (`Conv2d.forwardReluMaxPool`): same values and gradients bit for bit, less time and memory.
+    /// (`Conv2d.forwardReluMaxPool`), and each other ReLU → MaxPool2d pair as another
+    /// (`Tensor.reluMaxPool2d`): same values and gradients bit for bit, less time and memory.
     public var fusesLayers = true
 
     public override func forward(_ input: Tensor) -> Tensor {
@@ -29,6 +30,12 @@ public final class Sequential: Module {
                let pool = layers[i + 2].1 as? Pool2d, pool.kind == .max {
                 x = conv.forwardReluMaxPool(x, pool: pool)
                 i += 3
+                continue
+            }
+            if fusesLayers, i + 1 < layers.count, let act = layers[i].1 as? Activation, act.kind == .relu,
+               let pool = layers[i + 1].1 as? Pool2d, pool.kind == .max {
+                x = x.reluMaxPool2d(kernel: pool.kernel, stride: pool.stride, padding: pool.padding)
+                i += 2
                 continue
             }
             x = layers[i].1.forward(x)

@@ -1,0 +1,62 @@
+extension Kernels {
+    /// `maxPool2d(relu(x))` in one pass over each plane (a ReLU followed by a max pool anywhere,
+    /// e.g. after BatchNorm): the ReLU output never exists. The same values and gradients as
+    /// the two ops, bit for bit (ReLU maps NaN to 0 before the pool sees it).
+    public static func reluMaxPool2d(_ x: Tensor, geometry g: Pool2dGeometry) -> (output: Tensor, indices: Tensor) {
+        precondition(x.shape == g.inputShape, "reluMaxPool2d: input \(x.shape) does not match \(g)")
+        let out = Tensor(uninitialized: g.outputShape)
+        let indices = Tensor(uninitialized: g.outputShape, dtype: .int32)
+        let planes = g.batch * g.channels, planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
+        guard out.count > 0 else { return (out, indices) }
+        let pairs = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 && g.padY == 0 && g.padX == 0
+        let chunks = Parallel.chunkCount(planes, minChunk: planesPerChunk(planeIn))
+        let scratchFloats = pairs ? 0 : Scratch.stride(planeIn)
+        let src = x.data, dst = out.data, idx = indices.int32Data
+        Scratch.withFloats(scratchFloats * chunks) { scratch in
+            Parallel.forEachChunk(planes, minChunk: planesPerChunk(planeIn)) { chunk, range in
+                let relu = scratch + chunk * scratchFloats
+                for plane in range {
+                    let xp = src + plane * planeIn, op = dst + plane * planeOut, ip = idx + plane * planeOut
+                    if pairs {
+                        biasReluMaxPool2x2(xp, bias: 0, rowStride: g.width, outHeight: g.outHeight, outWidth: g.outWidth,
+                                           into: op, indices: ip)
+                    } else {
+                        for j in 0..<planeIn { let v = xp[j]; relu[j] = v > 0 ? v : 0 }
+                        maxPoolPlane(relu, g, into: op, indices: ip)
+                    }
+                }
+            }
+        }
+        return (out, indices)
+    }
+
+    /// Gradient of `reluMaxPool2d`: each output gradient goes to its window's argmax where the
+    /// pooled value is positive (ReLU's gradient there is 1), zero elsewhere.
+    public static func reluMaxPool2dBackward(_ grad: Tensor, output: Tensor, indices: Tensor, geometry g: Pool2dGeometry) -> Tensor {
+        precondition(grad.shape == g.outputShape && output.shape == g.outputShape && indices.shape == g.outputShape,
+                     "reluMaxPool2d backward: shape mismatch")
+        let dx = Tensor.zeros(g.inputShape)
+        let planes = g.batch * g.channels, planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
+        let pg = grad.data, py = output.data, pi = indices.int32Data, pd = dx.data
+        guard planeOut > 0 else { return dx }
+        Parallel.forEachChunk(planes, minChunk: planesPerChunk(planeIn)) { _, range in
+            for plane in range {
+                let d = pd + plane * planeIn, k = plane * planeOut
+                let gp = pg + k, yp = py + k, ip = pi + k
+                for j in 0..<planeOut { d[Int(ip[j])] += yp[j] > 0 ? gp[j] : 0 }
+            }
+        }
+        return dx
+    }
+}
+
+extension Tensor {
+    /// `relu().maxPool2d(...)` as one op (see `Kernels.reluMaxPool2d`).
+    public func reluMaxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
+        let g = validGeometry { try Pool2dGeometry(op: "maxPool2d", input: shape, kernel: kernel, stride: stride, padding: padding) }
+        let (out, indices) = Kernels.reluMaxPool2d(self, geometry: g)
+        return out.recorded("relu_max_pool2d", inputs: [self]) { [unowned out] grad in
+            [Kernels.reluMaxPool2dBackward(grad, output: out, indices: indices, geometry: g)]
+        }
+    }
+}
