@@ -65,6 +65,9 @@ final class UnaryOpsTests: XCTestCase {
         Parallel.threadCount = 1
         let y1 = x.gelu()
         XCTAssertEqual(y4.scalars, y1.scalars)
+        // Recorded for backward, GELU also keeps Φ(x): the output must not change.
+        let xg = Tensor(shape: x.shape, scalars: x.scalars, requiresGrad: true)
+        XCTAssertEqual(xg.gelu().scalars, y1.scalars)
         let xs = x.scalars, rs = r4.scalars
         for i in stride(from: 0, to: x.count, by: 97) { XCTAssertEqual(rs[i], Swift.max(xs[i], 0)) }
     }

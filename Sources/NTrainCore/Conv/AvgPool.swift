@@ -50,9 +50,22 @@ extension Kernels {
         let scale = 1 / Float(kh * kw)
         let pg = grad.data, pd = dx.data
         guard grad.count > 0 else { return dx }
+        let pairs = kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0
         Parallel.forEachChunk(planes, minChunk: planesPerChunk(h * w)) { _, range in
             for plane in range {
                 let d = pd + plane * h * w, gp = pg + plane * oh * ow
+                if pairs {
+                    // The common 2x2 / stride 2 window, unrolled (each pixel in at most one window).
+                    for oy in 0..<oh {
+                        let r0 = d + 2 * oy * w, r1 = r0 + w, gr = gp + oy * ow
+                        for ox in 0..<ow {
+                            let v = gr[ox] * scale
+                            r0[2 * ox] += v; r0[2 * ox + 1] += v
+                            r1[2 * ox] += v; r1[2 * ox + 1] += v
+                        }
+                    }
+                    continue
+                }
                 for oy in 0..<oh {
                     let y0 = max(oy * sy - py, 0), y1 = min(oy * sy - py + kh, h)
                     for ox in 0..<ow {

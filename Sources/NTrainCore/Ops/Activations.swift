@@ -4,7 +4,7 @@ extension Kernels {
     /// Exact GELU, x·Φ(x) with Φ the standard normal CDF (PyTorch's default `approximate='none'`).
     @inline(__always)
     public static func gelu(_ x: Float) -> Float {
-        0.5 * x * (1 + erf(x * 0.70710678118654752))
+        x * normalCDF(x)
     }
 }
 
@@ -27,13 +27,20 @@ extension Tensor {
             }
     }
 
-    /// Exact GELU, x·Φ(x) (erf form, PyTorch's default).
+    /// Exact GELU, x·Φ(x) (erf form, PyTorch's default). When recorded for backward, Φ(x) is
+    /// kept from the forward pass, so the backward pass only evaluates φ(x) (one exp, no erf).
     public func gelu() -> Tensor {
         let x = self
-        return Kernels.map(x) { x, o, r in for i in r { o[i] = Kernels.gelu(x[i]) } }
+        guard GradMode.isEnabled, x.requiresGrad else {
+            return Kernels.map(x) { x, o, r in for i in r { o[i] = Kernels.gelu(x[i]) } }
+        }
+        let cdf = Tensor(uninitialized: shape)
+        let pc = cdf.data
+        return Kernels.map(x) { x, o, r in Kernels.gelu(x + r.lowerBound, into: o + r.lowerBound, cdf: pc + r.lowerBound, count: r.count) }
             .recorded("gelu", inputs: [x]) { g in
                 [Kernels.map2(g, x) { g, x, o, r in
-                    Kernels.geluBackward(g + r.lowerBound, x + r.lowerBound, into: o + r.lowerBound, count: r.count)
+                    Kernels.geluBackward(g + r.lowerBound, x + r.lowerBound, cdf: cdf.data + r.lowerBound,
+                                         into: o + r.lowerBound, count: r.count)
                 }]
             }
     }

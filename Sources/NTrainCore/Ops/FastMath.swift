@@ -74,13 +74,35 @@ extension Kernels {
         return x * p / q
     }
 
+    /// Φ(x) = ½·(1 + erf(x/√2)), the standard normal CDF.
+    @inline(__always)
+    static func normalCDF(_ x: Float) -> Float { 0.5 * (1 + erf(x * 0.70710678118654752)) }
+
+    /// dst[i] = GELU(x[i]) = x·Φ(x), and Φ(x[i]) into `cdf` for the backward pass.
+    public static func gelu(_ x: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, cdf: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n {
+            let v = x[i], c = normalCDF(v)
+            cdf[i] = c
+            dst[i] = v * c
+        }
+    }
+
     /// dst[i] = g[i] · GELU′(x[i]) = g · (Φ(x) + x·φ(x)), exact (erf) form.
     public static func geluBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0..<n {
             let v = x[i]
-            let cdf = 0.5 * (1 + erf(v * 0.70710678118654752))
             let pdf = 0.39894228040143268 * exp(-0.5 * v * v)
-            dst[i] = g[i] * (cdf + v * pdf)
+            dst[i] = g[i] * (normalCDF(v) + v * pdf)
+        }
+    }
+
+    /// `geluBackward` with Φ(x) as the forward pass saved it (no erf to recompute).
+    public static func geluBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cdf: UnsafePointer<Float>,
+                                    into dst: UnsafeMutablePointer<Float>, count n: Int) {
+        for i in 0..<n {
+            let v = x[i]
+            let pdf = 0.39894228040143268 * exp(-0.5 * v * v)
+            dst[i] = g[i] * (cdf[i] + v * pdf)
         }
     }
 }
