@@ -4,7 +4,9 @@
 Each command prints one line `RESULT {json}` with images, seconds, images_per_second and
 max_rss_kb (this process), like ntrain-bench. Threads: torch.set_num_threads(BENCH_THREADS).
 Data is read from the same files ntrain reads (NTRAIN_DATA/mnist, NTRAIN_DATA/cifar10) and held in
-memory as normalised float tensors; each epoch is shuffled by a seeded permutation (timed).
+memory as normalised float tensors; each epoch is shuffled by a seeded permutation (timed). Like
+ntrain's Trainer, training workloads evaluate on the test split after each epoch (untimed, but part
+of the peak RSS on both sides).
 
 usage: bench_torch.py lenet|lenet5|cifar|convbn RANDOM_DATA|infer|coldstart WEIGHTS [--save WEIGHTS]
 """
@@ -61,6 +63,16 @@ def cifar_train():
     return x.contiguous(), torch.from_numpy(np.concatenate(ys))
 
 
+def cifar_test():
+    # The test file ntrain reads: test_batch.bin, else the partial copy of its first 1,000 records.
+    path = f"{ROOT}/cifar10/test_batch.bin"
+    if not os.path.exists(path):
+        path = f"{ROOT}/cifar10/test_batch.first1000.bin"
+    raw = np.fromfile(path, dtype=np.uint8).reshape(-1, 3073)
+    x = (torch.from_numpy(raw[:, 1:].reshape(-1, 3, 32, 32).astype(np.float32) / 255.0) - 0.5) / 0.5
+    return x.contiguous(), torch.from_numpy(raw[:, 0].astype(np.int64))
+
+
 def random_data(path):
     raw = np.fromfile(path, dtype=np.uint8)
     n = 1000
@@ -105,7 +117,18 @@ class ConvBN(nn.Module):
         return self.fc1(torch.flatten(x, 1))
 
 
-def train(name, model, opt, x, y, batch, epochs, drop_last, save=None):
+def evaluate(model, test, batch=1000):
+    """What ntrain's Trainer does after each epoch (untimed on both sides): accuracy on the test
+    split in eval mode without gradients, at the configs' eval_batch_size (1000)."""
+    xt, yt = test
+    model.eval()
+    with torch.no_grad():
+        correct = sum(int((model(xt[i:i + batch]).argmax(1) == yt[i:i + batch]).sum()) for i in range(0, len(xt), batch))
+    model.train()
+    return correct / len(xt)
+
+
+def train(name, model, opt, x, y, batch, epochs, drop_last, save=None, test=None):
     torch.manual_seed(1)
     g = torch.Generator().manual_seed(1)
     model.train()
@@ -127,10 +150,11 @@ def train(name, model, opt, x, y, batch, epochs, drop_last, save=None):
             opt.step()
             total += loss.item()
         seconds += time.perf_counter() - start
+        accuracy = evaluate(model, test) if test is not None else None
     if save:
         torch.save(model.state_dict(), save)
     images = epochs * (steps * batch if drop_last else n)
-    result("train:" + name, images, seconds, train_loss=total / steps)
+    result("train:" + name, images, seconds, train_loss=total / steps, eval_accuracy=accuracy)
 
 
 def main():
@@ -145,21 +169,25 @@ def main():
     if what == "lenet":
         x, y = mnist("train", 2)
         model = LeNet()
-        train("lenet-mnist", model, torch.optim.SGD(model.parameters(), lr=0.05), x, y, 64, 1, True, save)
+        train("lenet-mnist", model, torch.optim.SGD(model.parameters(), lr=0.05), x, y, 64, 1, True, save,
+              test=mnist("test", 2))
     elif what == "lenet5":
         x, y = mnist("train", 0)
         model = LeNet(pad=2, act=nn.GELU, pool=nn.AvgPool2d)
         train("lenet5-gelu-mnist", model, torch.optim.NAdam(model.parameters(), lr=3e-3), x, y,
-              int(args[1]) if len(args) > 1 else 128, 1, False)
+              int(args[1]) if len(args) > 1 else 128, 1, False, test=mnist("test", 0))
     elif what == "cifar":
         x, y = cifar_train()
         model = LeNet(channels=3)
         train("cifar10-cnn", model, torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9), x, y,
-              int(args[1]) if len(args) > 1 else 4, 1, False)
+              int(args[1]) if len(args) > 1 else 4, 1, False, test=cifar_test())
     elif what == "convbn":
         x, y = random_data(args[1])
         model = ConvBN()
-        train("conv-bn-random", model, torch.optim.SGD(model.parameters(), lr=0.01), x, y, 8, 5, False)
+        # ntrain evaluates on its own 200 random test images; the first 200 training images have
+        # the same shape and cost (accuracy on random labels means nothing either way).
+        train("conv-bn-random", model, torch.optim.SGD(model.parameters(), lr=0.01), x, y, 8, 5, False,
+              test=(x[:200], y[:200]))
     elif what == "infer":
         x, y = mnist("test", 2)
         model = LeNet().eval()
