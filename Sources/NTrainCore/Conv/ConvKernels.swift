@@ -1,9 +1,12 @@
 extension Kernels {
     /// Images unfolded side by side into one GEMM, so the tiny per-image GEMMs of small
     /// convolutions (LeNet: 6 or 16 output channels) become fewer, wider ones, while the block's
-    /// columns stay within ~256 KB (L2-resident between im2col and the GEMM).
+    /// columns and its output stay within ~256 KB each (L2-resident between im2col, the GEMM and
+    /// the scatter). A convolution with a large output per image (conv_bn: 128 × 784) runs one
+    /// image at a time, straight into the output.
     static func convBlockImages(_ g: Conv2dGeometry) -> Int {
-        g.isPointwise ? 1 : max(1, min(16, 65536 / max(1, g.groupColumnRows * g.groups * g.outPixels)))
+        let perImage = max(g.columnFloatsPerImage, g.outChannels * g.columnPixels, 1)
+        return g.isPointwise ? 1 : max(1, min(16, 65536 / perImage))
     }
 
     /// The columns [C·kh·kw, nb·P] (P = `columnPixels`) of the `nb` images of a block starting
