@@ -1,4 +1,5 @@
 import ArgumentParser
+import NTrainCPUCheck
 import Foundation
 import NTrainEngine
 
@@ -15,6 +16,11 @@ struct NTrainCommand: ParsableCommand {
     /// is 2 for every usage error, so parsing failures are remapped here. Help, `--version` and
     /// commands' own `ExitCode`s pass through unchanged.
     static func main() {
+        // Before anything touches the engine, which may be compiled for newer CPUs than this one.
+        if let problem = EngineCPU.problem() {
+            printError("error: " + problem)
+            Foundation.exit(ExitStatus.usage)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
