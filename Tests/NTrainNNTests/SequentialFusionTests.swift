@@ -16,7 +16,8 @@ final class SequentialFusionTests: XCTestCase {
     }
 
     func testBuiltInModelsGiveTheSameValuesAndGradientsFusedOrNot() throws {
-        for (arch, input) in [(BuiltinModel.lenet, Shape([1, 32, 32])), (.cifarCNN, Shape([3, 32, 32])), (.convBN, Shape([3, 12, 12]))] {
+        for (arch, input) in [(BuiltinModel.lenet, Shape([1, 32, 32])), (.cifarCNN, Shape([3, 32, 32])), (.convBN, Shape([3, 12, 12])),
+                              (.lenet5, Shape([1, 28, 28]))] {
             let model = try arch.make(input: input, outputs: 10, seed: 3)
             var rng = RandomGenerator(seed: 4)
             let x = Tensor(shape: Shape([7] + input.dims), scalars: (0..<(7 * input.count)).map { _ in rng.uniform(-1, 1) })
@@ -41,6 +42,8 @@ final class SequentialFusionTests: XCTestCase {
         XCTAssertEqual(try lastOp(.relu, .max), "conv2d_relu_max_pool2d")
         XCTAssertEqual(try lastOp(.relu, .max, fuses: false), "maxPool2d")
         XCTAssertEqual(try lastOp(.gelu, .max), "maxPool2d")
+        XCTAssertEqual(try lastOp(.gelu, .average), "conv2d_gelu_avg_pool2d")
+        XCTAssertEqual(try lastOp(.gelu, .average, fuses: false), "avgPool2d")
         XCTAssertEqual(try lastOp(.relu, .average), "avgPool2d")
         // A ReLU → max pool pair after another layer is fused on its own.
         let model = Sequential([try Conv2d(1, 2, kernel: (3, 3), generator: &g), BatchNorm(features: 2, spatial: true),

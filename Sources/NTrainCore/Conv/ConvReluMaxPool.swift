@@ -12,51 +12,22 @@ extension Kernels {
     public static func conv2dReluMaxPool(
         _ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry, pool pg: Pool2dGeometry
     ) -> (output: Tensor, indices: Tensor) {
-        precondition(x.shape == g.inputShape && weight.shape == g.weightShape, "conv2dReluMaxPool: tensors do not match \(g)")
-        precondition(bias == nil || bias!.shape == [g.outChannels], "conv2dReluMaxPool: bias must be [\(g.outChannels)]")
         precondition(pg.inputShape == g.outputShape, "conv2dReluMaxPool: pool input \(pg.inputShape) ≠ conv output \(g.outputShape)")
         let out = Tensor(uninitialized: pg.outputShape)
         let indices = Tensor(uninitialized: pg.outputShape, dtype: .int32)
-        let n = g.batch
-        guard n > 0, out.count > 0 else { return (out, indices) }
-        let chunks = Parallel.chunkCount(n)
-        let pc = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
-        let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
-        let colFloats = g.isPointwise ? 0 : Scratch.stride(g.columnFloatsPerImage * block)
-        let outFloats = Scratch.stride(outC * pc * block)
-        let chunkStride = colFloats + outFloats + Scratch.stride(g.paddedImageFloats)
-        let px = x.data, pw = weight.data, po = out.data, pi = indices.int32Data, pb = bias?.data
+        guard out.count > 0 else { return (out, indices) }
+        let pc = g.columnPixels, rs = g.columnRowStride, pooled = pg.outHeight * pg.outWidth
+        let po = out.data, pi = indices.int32Data
         let pairs = pg.kernelHeight == 2 && pg.kernelWidth == 2 && pg.strideY == 2 && pg.strideX == 2 && pg.padY == 0 && pg.padX == 0
-        Scratch.withFloats(chunkStride * chunks) { scratch in
-            Parallel.forEachChunk(n) { chunk, range in
-                let col = scratch + chunk * chunkStride, tmp = col + colFloats
-                let padded = paddedImageScratch(tmp + outFloats, g)
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let nb = min(block, range.upperBound - start), cols = nb * pc
-                    let columns = blockColumns(px, start: start, count: nb, g, saved: nil, scratch: col, padded: padded)
-                    // As conv2d: one (narrow) image is computed onto its bias, other blocks get it after.
-                    let direct = nb == 1 && !g.unfoldsWide
-                    if direct, let pb {
-                        for o in 0..<outC { (tmp + o * pc).update(repeating: pb[o], count: pc) }
-                    }
-                    convMultiply(pw, columns, columnCount: cols, g, accumulate: direct && pb != nil, into: tmp)
-                    for b in 0..<nb {
-                        for o in 0..<outC {
-                            // The image's output plane, rows `rs` apart (wide columns included).
-                            let plane = tmp + o * cols + b * pc
-                            let bo = direct ? 0 : pb?[o] ?? 0
-                            let k = ((start + b) * outC + o) * pooled
-                            if pairs {
-                                biasReluMaxPool2x2(plane, bias: bo, rowStride: rs, outHeight: pg.outHeight,
-                                                   outWidth: pg.outWidth, into: po + k, indices: pi + k)
-                                continue
-                            }
-                            for j in 0..<pc { let v = plane[j] + bo; plane[j] = v > 0 ? v : 0 }
-                            maxPoolPlane(plane, pg, rowStride: rs, into: po + k, indices: pi + k)
-                        }
-                    }
-                }
+        convForwardPlanes(x, weight: weight, bias: bias, geometry: g) { plane, k, bias in
+            let bo = bias ?? 0
+            if pairs {
+                biasReluMaxPool2x2(plane, bias: bo, rowStride: rs, outHeight: pg.outHeight, outWidth: pg.outWidth,
+                                   into: po + k * pooled, indices: pi + k * pooled)
+                return
             }
+            for j in 0..<pc { let v = plane[j] + bo; plane[j] = v > 0 ? v : 0 }
+            maxPoolPlane(plane, pg, rowStride: rs, into: po + k * pooled, indices: pi + k * pooled)
         }
         return (out, indices)
     }
@@ -124,12 +95,8 @@ extension Tensor {
         dilation: (Int, Int) = (1, 1), groups: Int = 1,
         poolKernel: (Int, Int), poolStride: (Int, Int)? = nil, poolPadding: (Int, Int) = (0, 0)
     ) -> Tensor {
-        let g = validGeometry {
-            try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
-        }
-        let pg = validGeometry {
-            try Pool2dGeometry(op: "maxPool2d", input: g.outputShape, kernel: poolKernel, stride: poolStride, padding: poolPadding)
-        }
+        let (g, pg) = fusedGeometries(weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups,
+                                      poolOp: "maxPool2d", poolKernel: poolKernel, poolStride: poolStride, poolPadding: poolPadding)
         let x = self
         let (out, indices) = Kernels.conv2dReluMaxPool(x, weight: weight, bias: bias, geometry: g, pool: pg)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]

@@ -96,6 +96,33 @@ extension Kernels {
         }
     }
 
+    /// The fused conv → GELU step on one output row, in place: z = row[i] (+ `bias`), then
+    /// row[i] = z·Φ(z); z and Φ(z) also into `preActivation` and `cdf` when given (training).
+    static func biasGelu(_ row: UnsafeMutablePointer<Float>, bias: Float?, preActivation zp: UnsafeMutablePointer<Float>?,
+                         cdf cp: UnsafeMutablePointer<Float>?, count n: Int) {
+        if let bias { for i in 0..<n { row[i] += bias } }
+        if let zp, let cp {
+            for i in 0..<n {
+                let z = row[i], c = normalCDF(z)
+                zp[i] = z
+                cp[i] = c
+                row[i] = z * c
+            }
+        } else {
+            for i in 0..<n { let z = row[i]; row[i] = z * normalCDF(z) }
+        }
+    }
+
+    /// dy[i] ·= GELU′(z[i]) = Φ(z) + z·φ(z), with Φ(z) as the forward pass saved it.
+    static func scaleByGeluDerivative(_ dy: UnsafeMutablePointer<Float>, preActivation z: UnsafePointer<Float>,
+                                      cdf: UnsafePointer<Float>, count n: Int) {
+        for i in 0..<n {
+            let v = z[i]
+            let pdf = 0.39894228040143268 * exp(-0.5 * v * v)
+            dy[i] = dy[i] * (cdf[i] + v * pdf)
+        }
+    }
+
     /// `geluBackward` with Φ(x) as the forward pass saved it (no erf to recompute).
     public static func geluBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cdf: UnsafePointer<Float>,
                                     into dst: UnsafeMutablePointer<Float>, count n: Int) {

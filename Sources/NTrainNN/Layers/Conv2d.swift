@@ -48,6 +48,14 @@ public final class Conv2d: Module {
                                        groups: groups, poolKernel: pool.kernel, poolStride: pool.stride, poolPadding: pool.padding)
     }
 
+    /// `pool(gelu(self(input)))` for an average `pool`, as one fused op with the same result and
+    /// gradients (what `Sequential` runs for a Conv2d → GELU → AvgPool2d run of layers).
+    public func forwardGeluAvgPool(_ input: Tensor, pool: Pool2d) -> Tensor {
+        precondition(pool.kind == .average, "forwardGeluAvgPool needs an average pool")
+        return input.conv2dGeluAvgPool(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
+                                       groups: groups, poolKernel: pool.kernel, poolStride: pool.stride, poolPadding: pool.padding)
+    }
+
     public override func outputShape(for input: Shape) throws -> Shape {
         guard input.rank == 4, input[1] == inChannels else {
             throw ModuleError.badInput(layer: summary, expected: "[N, \(inChannels), H, W]", got: input)
