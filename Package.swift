@@ -22,7 +22,7 @@ let package = Package(
             name: "NTrainData",
             dependencies: ["NTrainCore", "CZlib", "CPNG", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: optimized),
-        .target(name: "NTrainEngine", dependencies: ["NTrainNN", "NTrainData", "CZlib"], swiftSettings: optimized),
+        .target(name: "NTrainEngine", dependencies: ["NTrainNN", "NTrainData", "NTrainCPUCheck", "CZlib"], swiftSettings: optimized),
         .target(name: "NTrainCPUCheck", swiftSettings: engineForHaswell ? [.define("NTRAIN_ENGINE_HASWELL")] : []),
         .executableTarget(
             name: "ntrain",

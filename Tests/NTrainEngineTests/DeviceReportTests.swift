@@ -15,6 +15,14 @@ final class DeviceReportTests: XCTestCase {
         XCTAssertNil(DeviceReport.cpuModelName(inCPUInfo: ""))
     }
 
+    func testReportSaysWhatTheEngineWasCompiledFor() throws {
+        let report = try DeviceReport(cpu: cpu, cuda: .unavailable("no driver"), environment: [:])
+        XCTAssertTrue(report.text().contains("engine kernels: \(DeviceReport.engineTarget)"), report.text())
+        XCTAssertTrue(DeviceReport.engineTarget.hasPrefix("Haswell-class") || DeviceReport.engineTarget.hasPrefix("portable"))
+        guard case .object(let root) = report.json(), case .object(let cpuObject)? = root["cpu"] else { return XCTFail("no cpu object") }
+        XCTAssertEqual(cpuObject["engine_target"], .string(DeviceReport.engineTarget))
+    }
+
     func testXPUXIsCPUWithoutCUDAAndGPUWithIt() throws {
         let none = try DeviceReport(cpu: cpu, cuda: .unavailable("no driver"), environment: [:])
         XCTAssertEqual(none.xpux, .cpu)

@@ -1,3 +1,4 @@
+import NTrainCPUCheck
 import CBLAS
 import Foundation
 import NTrainCore
@@ -19,6 +20,16 @@ public struct DeviceReport: Equatable, Sendable {
         /// Where `threads` comes from: `NTRAIN_THREADS` or the active core count.
         public var threadsSource: String
         public var blas: BLAS
+        /// What the engine's kernels were compiled for (Package.swift: Haswell-class x86-64 when
+        /// the build machine has AVX2 and FMA, else the baseline of the architecture).
+        public var engineTarget: String = DeviceReport.engineTarget
+    }
+
+    /// `CPU.engineTarget` of this build.
+    public static var engineTarget: String {
+        let features = EngineCPU.requiredFeatures
+        return features.isEmpty ? "portable (baseline instruction set)"
+            : "Haswell-class x86-64 (\(features.joined(separator: ", ")))"
     }
 
     /// The BLAS library linked in (always OpenBLAS).

@@ -13,6 +13,7 @@ extension DeviceReport {
         var blas = "         BLAS: " + (cpu.blas.config.map { $0.hasPrefix(cpu.blas.name) ? $0 : "\(cpu.blas.name) \($0)" } ?? cpu.blas.name)
         if let core = cpu.blas.core { blas += ", core \(core)" }
         lines.append(blas + " (single-threaded; ntrain parallelises over the batch)")
+        lines.append("         engine kernels: \(cpu.engineTarget)")
         for gpu in gpus { lines.append(gpu.description) }
         switch cuda {
         case .available(let n):
@@ -64,6 +65,7 @@ extension DeviceReport {
                 "logical_cores": .integer(Int64(cpu.logicalCores)), "active_cores": .integer(Int64(cpu.activeCores)),
                 "threads": .integer(Int64(cpu.threads)), "threads_source": .string(cpu.threadsSource),
                 "blas": .object(["name": .string(cpu.blas.name), "config": opt(cpu.blas.config), "core": opt(cpu.blas.core)]),
+                "engine_target": .string(cpu.engineTarget),
             ]),
             "cuda": .object(cudaObject),
             "xpux": .object(["device": .string(xpux.description), "reason": .string(xpuxReason)]),
