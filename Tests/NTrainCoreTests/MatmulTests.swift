@@ -11,6 +11,33 @@ final class MatmulTests: XCTestCase {
         XCTAssertEqual(Tensor.linear(a, weight: w, bias: nil).scalars, [-2, 4, -2, 13])
     }
 
+    /// Very wide products and long inner products with a small result are split into blocks;
+    /// every transpose combination must still equal the definition.
+    func testSplitProductsMatchTheDefinition() {
+        var rng = RandomGenerator(seed: 31)
+        for (m, n, k) in [(3, 9000, 5), (4, 6, 9500), (1, 1, 8193)] {
+            for transA in [false, true] {
+                for transB in [false, true] {
+                    let a = (0..<(m * k)).map { _ in rng.uniform(-1, 1) }, b = (0..<(k * n)).map { _ in rng.uniform(-1, 1) }
+                    var c = [Float](repeating: 0.5, count: m * n)
+                    let lda = transA ? m : k, ldb = transB ? k : n
+                    Kernels.gemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 2, a: a, lda: lda, b: b, ldb: ldb,
+                                 beta: 3, c: &c, ldc: n)
+                    for (i, j) in [(0, 0), (m - 1, n - 1), (m / 2, n / 2), (0, n - 1), (m - 1, 4097 % n)] {
+                        var s = 0.0
+                        for p in 0..<k {
+                            let av = transA ? a[p * lda + i] : a[i * lda + p], bv = transB ? b[j * ldb + p] : b[p * ldb + j]
+                            s += Double(av) * Double(bv)
+                        }
+                        let expected = 2 * s + 3 * 0.5
+                        XCTAssertEqual(Double(c[i * n + j]), expected, accuracy: 1e-3 * max(1, abs(expected)),
+                                       "m \(m) n \(n) k \(k) transA \(transA) transB \(transB) at (\(i), \(j))")
+                    }
+                }
+            }
+        }
+    }
+
     func testGradients() {
         var rng = RandomGenerator(seed: 61)
         for _ in 0..<3 {
