@@ -65,52 +65,17 @@ extension Kernels {
     /// there instead of scratch and kept, so the backward pass need not unfold the input again.
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry,
                               columns saved: UnsafeMutablePointer<Float>? = nil) -> Tensor {
-        precondition(x.shape == g.inputShape && weight.shape == g.weightShape, "conv2d: tensors do not match \(g)")
-        precondition(bias == nil || bias!.shape == [g.outChannels], "conv2d: bias must be [\(g.outChannels)]")
         let out = Tensor(uninitialized: g.outputShape)
-        let n = g.batch
-        guard n > 0, out.count > 0 else { return out }
-        let chunks = Parallel.chunkCount(n)
-        let p = g.outPixels, pc = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels
-        let oh = g.outHeight, ow = g.outWidth, wide = g.unfoldsWide
-        let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
-        let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.columnFloatsPerImage * block)
-        // Wide columns always go through scratch: the GEMM's rows are wider than the output's.
-        let outFloats = block > 1 || wide ? Scratch.stride(outC * pc * block) : 0
-        let padFloats = Scratch.stride(g.paddedImageFloats)
-        let chunkStride = colFloats + outFloats + padFloats
-        let outImage = outC * p
-        let px = x.data, pw = weight.data, po = out.data, pb = bias?.data
-        Scratch.withFloats(chunkStride * chunks) { scratch in
-            Parallel.forEachChunk(n) { chunk, range in
-                let col = scratch + chunk * chunkStride, tmp = col + colFloats
-                let padded = paddedImageScratch(tmp + outFloats, g)
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let nb = min(block, range.upperBound - start), cols = nb * pc
-                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col, padded: padded)
-                    let dst = po + start * outImage
-                    let direct = nb == 1 && !wide
-                    let target = direct ? dst : tmp
-                    if direct, let pb {
-                        for o in 0..<outC { (dst + o * p).update(repeating: pb[o], count: p) }
-                    }
-                    convMultiply(pw, columns, columnCount: cols, g, accumulate: direct && pb != nil, into: target)
-                    if !direct {
-                        for b in 0..<nb {
-                            for o in 0..<outC {
-                                let s = tmp + o * cols + b * pc, d = dst + b * outImage + o * p
-                                let bo = pb?[o] ?? 0
-                                if wide {
-                                    for oy in 0..<oh {
-                                        let sr = s + oy * rs, dr = d + oy * ow
-                                        for j in 0..<ow { dr[j] = sr[j] + bo }
-                                    }
-                                } else {
-                                    for j in 0..<p { d[j] = s[j] + bo }
-                                }
-                            }
-                        }
-                    }
+        let p = g.outPixels, rs = g.columnRowStride, oh = g.outHeight, ow = g.outWidth, po = out.data
+        convForwardPlanes(x, weight: weight, bias: bias, geometry: g, columns: saved, directOutput: po) { s, k, bias in
+            // Scatter the block's plane to [N, O, oh·ow], adding the bias (dropping wide columns).
+            let d = po + k * p, bo = bias ?? 0
+            if rs == ow {
+                for j in 0..<p { d[j] = s[j] + bo }
+            } else {
+                for oy in 0..<oh {
+                    let sr = s + oy * rs, dr = d + oy * ow
+                    for j in 0..<ow { dr[j] = sr[j] + bo }
                 }
             }
         }
