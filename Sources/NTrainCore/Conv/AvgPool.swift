@@ -19,7 +19,7 @@ extension Kernels {
                              into op: UnsafeMutablePointer<Float>) {
         let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, rs = rowStride ?? g.width
         let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
-        if kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0 {
+        if g.isTwoByTwo {
             // The common 2x2 / stride 2 window, unrolled.
             for oy in 0..<oh {
                 let r0 = xp + 2 * oy * rs, r1 = r0 + rs, o = op + oy * ow
@@ -63,7 +63,7 @@ extension Kernels {
         let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, rs = rowStride ?? g.width
         let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
         let scale = 1 / Float(kh * kw)
-        if kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0 {
+        if g.isTwoByTwo {
             // The common 2x2 / stride 2 window, unrolled (each pixel in at most one window).
             for oy in 0..<oh {
                 let r0 = d + 2 * oy * rs, r1 = r0 + rs, gr = gp + oy * ow

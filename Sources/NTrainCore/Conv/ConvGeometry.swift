@@ -86,6 +86,9 @@ public struct Pool2dGeometry: Equatable, Sendable {
     public var kernelHeight, kernelWidth, strideY, strideX, padY, padX: Int
     public var outHeight, outWidth: Int
 
+    /// The common 2x2, stride-2, unpadded window (LeNet's pools), which kernels unroll.
+    var isTwoByTwo: Bool { kernelHeight == 2 && kernelWidth == 2 && strideY == 2 && strideX == 2 && padY == 0 && padX == 0 }
+
     /// Validates like PyTorch (padding at most half the kernel); `stride` nil means the kernel size.
     public init(op: String, input: Shape, kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) throws {
         guard input.rank == 4 else { throw ConvError.badRank(op: op, what: "input", shape: input.dims, expected: "[N, C, H, W]") }

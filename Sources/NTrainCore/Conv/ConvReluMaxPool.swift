@@ -18,7 +18,7 @@ extension Kernels {
         guard out.count > 0 else { return (out, indices) }
         let pc = g.columnPixels, rs = g.columnRowStride, pooled = pg.outHeight * pg.outWidth
         let po = out.data, pi = indices.int32Data
-        let pairs = pg.kernelHeight == 2 && pg.kernelWidth == 2 && pg.strideY == 2 && pg.strideX == 2 && pg.padY == 0 && pg.padX == 0
+        let pairs = pg.isTwoByTwo
         convForwardPlanes(x, weight: weight, bias: bias, geometry: g) { plane, k, bias in
             let bo = bias ?? 0
             if pairs {

@@ -28,7 +28,7 @@ extension Kernels {
                              into op: UnsafeMutablePointer<Float>, indices ip: UnsafeMutablePointer<Int32>) {
         let h = g.height, w = g.width, oh = g.outHeight, ow = g.outWidth, rs = rowStride ?? g.width
         let kh = g.kernelHeight, kw = g.kernelWidth, sy = g.strideY, sx = g.strideX, py = g.padY, px = g.padX
-        if kh == 2 && kw == 2 && sy == 2 && sx == 2 && py == 0 && px == 0 {
+        if g.isTwoByTwo {
             maxPool2x2(xp, rowStride: rs, outHeight: oh, outWidth: ow, into: op, indices: ip)
             return
         }

@@ -8,7 +8,7 @@ extension Kernels {
         let indices = Tensor(uninitialized: g.outputShape, dtype: .int32)
         let planes = g.batch * g.channels, planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
         guard out.count > 0 else { return (out, indices) }
-        let pairs = g.kernelHeight == 2 && g.kernelWidth == 2 && g.strideY == 2 && g.strideX == 2 && g.padY == 0 && g.padX == 0
+        let pairs = g.isTwoByTwo
         let chunks = Parallel.chunkCount(planes, minChunk: planesPerChunk(planeIn))
         let scratchFloats = pairs ? 0 : Scratch.stride(planeIn)
         let src = x.data, dst = out.data, idx = indices.int32Data
