@@ -45,7 +45,7 @@ extension Kernels {
                 for o in 0..<outC {
                     let k = (start + b) * outC + o, d = dy + o * cols + b * pc
                     avgPoolBackwardPlane(pgrad + k * pooled, pg, rowStride: rs, into: d)
-                    scaleByGeluDerivative(d, preActivation: pz + k * pc, cdf: pcdf + k * pc, count: pc)
+                    geluBackward(d, pz + k * pc, cdf: pcdf + k * pc, into: d, count: pc)
                     // The extra columns of wide unfolding get exactly zero, as conv2d's backward gives them.
                     if rs > ow { for oy in 0..<oh { (d + oy * rs + ow).update(repeating: 0, count: rs - ow) } }
                 }

@@ -87,16 +87,7 @@ extension Kernels {
         }
     }
 
-    /// dst[i] = g[i] · GELU′(x[i]) = g · (Φ(x) + x·φ(x)), exact (erf) form.
-    public static func geluBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
-        for i in 0..<n {
-            let v = x[i]
-            let pdf = 0.39894228040143268 * exp(-0.5 * v * v)
-            dst[i] = g[i] * (normalCDF(v) + v * pdf)
-        }
-    }
-
-    /// The fused conv → GELU step on one output row, in place: z = row[i] (+ `bias`), then
+    /// The fused conv → GELU step on one output plane, in place: z = row[i] (+ `bias`), then
     /// row[i] = z·Φ(z); z and Φ(z) also into `preActivation` and `cdf` when given (training).
     static func biasGelu(_ row: UnsafeMutablePointer<Float>, bias: Float?, preActivation zp: UnsafeMutablePointer<Float>?,
                          cdf cp: UnsafeMutablePointer<Float>?, count n: Int) {
@@ -113,17 +104,8 @@ extension Kernels {
         }
     }
 
-    /// dy[i] ·= GELU′(z[i]) = Φ(z) + z·φ(z), with Φ(z) as the forward pass saved it.
-    static func scaleByGeluDerivative(_ dy: UnsafeMutablePointer<Float>, preActivation z: UnsafePointer<Float>,
-                                      cdf: UnsafePointer<Float>, count n: Int) {
-        for i in 0..<n {
-            let v = z[i]
-            let pdf = 0.39894228040143268 * exp(-0.5 * v * v)
-            dy[i] = dy[i] * (cdf[i] + v * pdf)
-        }
-    }
-
-    /// `geluBackward` with Φ(x) as the forward pass saved it (no erf to recompute).
+    /// dst[i] = g[i] · GELU′(x[i]) = g · (Φ(x) + x·φ(x)), exact (erf) form, with Φ(x) as the
+    /// forward pass saved it (no erf to recompute). `dst` may be `g` (in place).
     public static func geluBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cdf: UnsafePointer<Float>,
                                     into dst: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0..<n {
