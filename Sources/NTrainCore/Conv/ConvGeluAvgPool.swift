@@ -2,41 +2,40 @@ extension Kernels {
     /// `avgPool2d(gelu(conv2d(x)))` in one pass over each block of images (the course lab's
     /// LeNet-5: conv → GELU → average pool). The block's convolution stays in cache-resident
     /// scratch and gets its bias and GELU there; only the pooled output is written, plus, for the
-    /// backward pass (`saving`), the pre-activation z and Φ(z) that GELU's derivative needs.
+    /// backward pass (`saving`), GELU′ of the pre-activation.
     ///
     /// Bit-identical to the three ops run one after another (the same blocks, GEMMs, bias order,
     /// GELU expression and pooling order).
     public static func conv2dGeluAvgPool(
         _ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry, pool pg: Pool2dGeometry, saving: Bool
-    ) -> (output: Tensor, preActivation: Tensor?, cdf: Tensor?) {
+    ) -> (output: Tensor, derivative: Tensor?) {
         precondition(pg.inputShape == g.outputShape, "conv2dGeluAvgPool: pool input \(pg.inputShape) ≠ conv output \(g.outputShape)")
         let out = Tensor(uninitialized: pg.outputShape)
-        // z and Φ(z) in the columns' layout (rows `columnRowStride` apart, wide columns included), so
+        // GELU′ in the columns' layout (rows `columnRowStride` apart, wide columns included), so
         // each plane is one long vectorised loop instead of short rows with scalar tails.
-        let saved = Shape([g.batch, g.outChannels * g.columnPixels])
-        let z = saving ? Tensor(uninitialized: saved) : nil, cdf = saving ? Tensor(uninitialized: saved) : nil
-        guard out.count > 0 else { return (out, z, cdf) }
+        let derivative = saving ? Tensor(uninitialized: [g.batch, g.outChannels * g.columnPixels]) : nil
+        guard out.count > 0 else { return (out, derivative) }
         let pc = g.columnPixels, rs = g.columnRowStride, pooled = pg.outHeight * pg.outWidth
-        let po = out.data, pz = z?.data, pcdf = cdf?.data
+        let po = out.data, pd = derivative?.data
         convForwardPlanes(x, weight: weight, bias: bias, geometry: g) { plane, k, bias in
-            biasGelu(plane, bias: bias, preActivation: pz.map { $0 + k * pc }, cdf: pcdf.map { $0 + k * pc }, count: pc)
+            biasGelu(plane, bias: bias, derivative: pd.map { $0 + k * pc }, count: pc)
             avgPoolPlane(plane, pg, rowStride: rs, into: po + k * pooled)
         }
-        return (out, z, cdf)
+        return (out, derivative)
     }
 
     /// Gradients of `conv2dGeluAvgPool` from the pooled output's gradient `grad` and the saved
-    /// pre-activation and Φ: each block's convolution-output gradient is built in scratch (the
+    /// GELU′ (`derivative`): each block's convolution-output gradient is built in scratch (the
     /// pool's gradient spread over its windows, times GELU′), then the convolution's backward runs.
     public static func conv2dGeluAvgPoolBackward(
-        _ grad: Tensor, preActivation z: Tensor, cdf: Tensor, input x: Tensor, weight: Tensor,
+        _ grad: Tensor, derivative: Tensor, input x: Tensor, weight: Tensor,
         geometry g: Conv2dGeometry, pool pg: Pool2dGeometry, inputGrad: Bool, weightGrad: Bool, biasGrad: Bool
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
-        precondition(grad.shape == pg.outputShape && z.count == g.batch * g.outChannels * g.columnPixels && cdf.shape == z.shape,
+        precondition(grad.shape == pg.outputShape && derivative.count == g.batch * g.outChannels * g.columnPixels,
                      "conv2dGeluAvgPool backward: gradient \(grad.shape) ≠ output \(pg.outputShape)")
         let pc = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels
         let oh = g.outHeight, ow = g.outWidth, pooled = pg.outHeight * pg.outWidth
-        let pgrad = grad.data, pz = z.data, pcdf = cdf.data
+        let pgrad = grad.data, pd = derivative.data
         return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
                             biasGrad: biasGrad, columns: nil, gathersEveryBlock: true) { start, nb, dy in
             let cols = nb * pc
@@ -45,7 +44,8 @@ extension Kernels {
                 for o in 0..<outC {
                     let k = (start + b) * outC + o, d = dy + o * cols + b * pc
                     avgPoolBackwardPlane(pgrad + k * pooled, pg, rowStride: rs, into: d)
-                    geluBackward(d, pz + k * pc, cdf: pcdf + k * pc, into: d, count: pc)
+                    let dk = pd + k * pc
+                    for i in 0..<pc { d[i] *= dk[i] }
                     // The extra columns of wide unfolding get exactly zero, as conv2d's backward gives them.
                     if rs > ow { for oy in 0..<oh { (d + oy * rs + ow).update(repeating: 0, count: rs - ow) } }
                 }
@@ -68,11 +68,11 @@ extension Tensor {
         let x = self
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let saving = GradMode.isEnabled && inputs.contains { $0.requiresGrad }
-        let (out, z, cdf) = Kernels.conv2dGeluAvgPool(x, weight: weight, bias: bias, geometry: g, pool: pg, saving: saving)
-        guard let z, let cdf else { return out }
+        let (out, derivative) = Kernels.conv2dGeluAvgPool(x, weight: weight, bias: bias, geometry: g, pool: pg, saving: saving)
+        guard let derivative else { return out }
         return out.recorded("conv2d_gelu_avg_pool2d", inputs: inputs) { grad in
             let r = Kernels.conv2dGeluAvgPoolBackward(
-                grad, preActivation: z, cdf: cdf, input: x, weight: weight, geometry: g, pool: pg,
+                grad, derivative: derivative, input: x, weight: weight, geometry: g, pool: pg,
                 inputGrad: x.requiresGrad, weightGrad: weight.requiresGrad, biasGrad: bias?.requiresGrad ?? false)
             return bias == nil ? [r.input, r.weight] : [r.input, r.weight, r.bias]
         }

@@ -27,22 +27,21 @@ extension Tensor {
             }
     }
 
-    /// Exact GELU, x·Φ(x) (erf form, PyTorch's default). When recorded for backward, Φ(x) is
-    /// kept from the forward pass, so the backward pass only evaluates φ(x) (one exp, no erf).
+    /// Exact GELU, x·Φ(x) (erf form, PyTorch's default). When recorded for backward, GELU′(x) is
+    /// computed in the forward pass and kept, so the backward pass is one multiply.
     public func gelu() -> Tensor {
         let x = self
         guard GradMode.isEnabled, x.requiresGrad else {
             return Kernels.map(x) { x, o, r in for i in r { o[i] = Kernels.gelu(x[i]) } }
         }
-        let cdf = Tensor(uninitialized: shape)
-        let pc = cdf.data
-        return Kernels.map(x) { x, o, r in Kernels.gelu(x + r.lowerBound, into: o + r.lowerBound, cdf: pc + r.lowerBound, count: r.count) }
-            .recorded("gelu", inputs: [x]) { g in
-                [Kernels.map2(g, x) { g, x, o, r in
-                    Kernels.geluBackward(g + r.lowerBound, x + r.lowerBound, cdf: cdf.data + r.lowerBound,
-                                         into: o + r.lowerBound, count: r.count)
-                }]
-            }
+        let derivative = Tensor(uninitialized: shape)
+        let pd = derivative.data
+        return Kernels.map(x) { x, o, r in
+            Kernels.gelu(x + r.lowerBound, into: o + r.lowerBound, derivative: pd + r.lowerBound, count: r.count)
+        }
+        .recorded("gelu", inputs: [x]) { g in
+            [Kernels.map2(g, derivative) { g, d, o, r in for i in r { o[i] = g[i] * d[i] } }]
+        }
     }
 
     /// Logistic sigmoid 1 / (1 + e⁻ˣ).

@@ -78,40 +78,37 @@ extension Kernels {
     @inline(__always)
     static func normalCDF(_ x: Float) -> Float { 0.5 * (1 + erf(x * 0.70710678118654752)) }
 
-    /// dst[i] = GELU(x[i]) = x·Φ(x), and Φ(x[i]) into `cdf` for the backward pass.
-    public static func gelu(_ x: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, cdf: UnsafeMutablePointer<Float>, count n: Int) {
+    /// GELU′(x) = Φ(x) + x·φ(x) (exact, erf form) from x and its Φ(x).
+    @inline(__always)
+    static func geluDerivative(_ x: Float, cdf: Float) -> Float {
+        let pdf = 0.39894228040143268 * exp(-0.5 * x * x)
+        return cdf + x * pdf
+    }
+
+    /// dst[i] = GELU(x[i]) = x·Φ(x), and GELU′(x[i]) into `derivative` for the backward pass
+    /// (which is then one multiply: saving the derivative instead of x and Φ(x) halves what the
+    /// backward pass reads, and gives the same bits as evaluating it there).
+    public static func gelu(_ x: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>,
+                            derivative: UnsafeMutablePointer<Float>, count n: Int) {
         for i in 0..<n {
             let v = x[i], c = normalCDF(v)
-            cdf[i] = c
+            derivative[i] = geluDerivative(v, cdf: c)
             dst[i] = v * c
         }
     }
 
     /// The fused conv → GELU step on one output plane, in place: z = row[i] (+ `bias`), then
-    /// row[i] = z·Φ(z); z and Φ(z) also into `preActivation` and `cdf` when given (training).
-    static func biasGelu(_ row: UnsafeMutablePointer<Float>, bias: Float?, preActivation zp: UnsafeMutablePointer<Float>?,
-                         cdf cp: UnsafeMutablePointer<Float>?, count n: Int) {
+    /// row[i] = z·Φ(z); GELU′(z) also into `derivative` when given (training).
+    static func biasGelu(_ row: UnsafeMutablePointer<Float>, bias: Float?, derivative dp: UnsafeMutablePointer<Float>?, count n: Int) {
         if let bias { for i in 0..<n { row[i] += bias } }
-        if let zp, let cp {
+        if let dp {
             for i in 0..<n {
                 let z = row[i], c = normalCDF(z)
-                zp[i] = z
-                cp[i] = c
+                dp[i] = geluDerivative(z, cdf: c)
                 row[i] = z * c
             }
         } else {
             for i in 0..<n { let z = row[i]; row[i] = z * normalCDF(z) }
-        }
-    }
-
-    /// dst[i] = g[i] · GELU′(x[i]) = g · (Φ(x) + x·φ(x)), exact (erf) form, with Φ(x) as the
-    /// forward pass saved it (no erf to recompute). `dst` may be `g` (in place).
-    public static func geluBackward(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cdf: UnsafePointer<Float>,
-                                    into dst: UnsafeMutablePointer<Float>, count n: Int) {
-        for i in 0..<n {
-            let v = x[i]
-            let pdf = 0.39894228040143268 * exp(-0.5 * v * v)
-            dst[i] = g[i] * (cdf[i] + v * pdf)
         }
     }
 }
