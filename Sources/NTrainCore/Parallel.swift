@@ -35,9 +35,24 @@ public enum Parallel {
         guard n > 0 else { return }
         let chunks = chunkCount(n, minChunk: minChunk)
         if chunks == 1 { body(0, 0..<n); return }
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            body(c, chunkRange(c, of: chunks, n: n))
-        }
+        let run = { (c: Int) in body(c, chunkRange(c, of: chunks, n: n)) }
+        // A nested or concurrent region (the pool is busy) falls back to libdispatch.
+        if pool(for: chunks).run(chunks: chunks, run) { return }
+        DispatchQueue.concurrentPerform(iterations: chunks, execute: run)
+    }
+
+    nonisolated(unsafe) private static var workers: WorkerPool?
+    private static let poolLock = NSLock()
+
+    /// The worker pool, (re)built with enough workers for `chunks`; a pool that is replaced keeps
+    /// its threads asleep (thread counts change only in tests and benchmarks).
+    private static func pool(for chunks: Int) -> WorkerPool {
+        poolLock.lock()
+        defer { poolLock.unlock() }
+        if let workers, workers.workerCount >= chunks - 1 { return workers }
+        let pool = WorkerPool(workers: chunks - 1)
+        workers = pool
+        return pool
     }
 
     /// Number of chunks `forEachChunk` uses for `n` items.

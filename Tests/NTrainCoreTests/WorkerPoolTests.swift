@@ -1,0 +1,67 @@
+import Foundation
+import XCTest
+@testable import NTrainCore
+
+final class WorkerPoolTests: XCTestCase {
+    /// Adds 1 to counts[c] for each chunk c a region runs (chunks write disjoint slots, as kernels do).
+    private func region(_ pool: WorkerPool, chunks: Int, _ counts: UnsafeMutablePointer<Int>) -> Bool {
+        pool.run(chunks: chunks) { c in counts[c] += 1 }
+    }
+
+    func testEveryChunkRunsOnceInEachOfManyRegions() {
+        let pool = WorkerPool(workers: 3)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 4)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0, count: 4)
+        let regions = 5000
+        for r in 0..<regions {
+            // 1 to 4 chunks: workers without a chunk still take part in the region.
+            XCTAssertTrue(region(pool, chunks: r % 4 + 1, counts))
+        }
+        // Chunk c runs in the regions with more than c chunks: (4 − c) of every 4.
+        XCTAssertEqual(Array(UnsafeBufferPointer(start: counts, count: 4)), (0..<4).map { regions / 4 * (4 - $0) })
+    }
+
+    func testSleepingWorkersWakeForTheNextRegion() {
+        let pool = WorkerPool(workers: 1)
+        let counts = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        defer { counts.deallocate() }
+        counts.initialize(repeating: 0, count: 2)
+        for _ in 0..<3 {
+            XCTAssertTrue(region(pool, chunks: 2, counts))
+            Thread.sleep(forTimeInterval: 0.03)  // longer than the spin time: the worker sleeps
+        }
+        XCTAssertEqual([counts[0], counts[1]], [3, 3])
+    }
+
+    func testANestedRegionIsRefusedAndTheOuterOneCompletes() {
+        let pool = WorkerPool(workers: 1)
+        let nested = UnsafeMutablePointer<Bool>.allocate(capacity: 2)
+        defer { nested.deallocate() }
+        nested.initialize(repeating: true, count: 2)
+        XCTAssertTrue(pool.run(chunks: 2) { c in nested[c] = pool.run(chunks: 1) { _ in } })
+        XCTAssertEqual([nested[0], nested[1]], [false, false])
+    }
+
+    func testParallelForEachChunkIsSafeFromConcurrentCallers() {
+        // Two threads issuing regions at once: one gets the pool, the other falls back to libdispatch.
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 2
+        let n = 1000, rounds = 300
+        let sums = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+        defer { sums.deallocate() }
+        sums.initialize(repeating: 0, count: 2)
+        DispatchQueue.concurrentPerform(iterations: 2) { caller in
+            let partial = UnsafeMutablePointer<Int>.allocate(capacity: 2)
+            defer { partial.deallocate() }
+            var total = 0
+            for _ in 0..<rounds {
+                Parallel.forEachChunk(n) { chunk, range in partial[chunk] = range.reduce(0, +) }
+                total += partial[0] + partial[1]
+            }
+            sums[caller] = total
+        }
+        XCTAssertEqual([sums[0], sums[1]], [rounds * n * (n - 1) / 2, rounds * n * (n - 1) / 2])
+    }
+}
