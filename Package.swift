@@ -16,8 +16,9 @@ let package = Package(
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
-        .target(name: "NTrainCore", dependencies: ["CBLAS"], swiftSettings: optimized),
-        .target(name: "NTrainNN", dependencies: ["NTrainCore"], swiftSettings: optimized),
+        .systemLibrary(name: "CFloatMath", path: "Sources/CFloatMath"),
+        .target(name: "NTrainCore", dependencies: ["CBLAS", "CFloatMath"], swiftSettings: optimized),
+        .target(name: "NTrainNN", dependencies: ["NTrainCore", "CFloatMath"], swiftSettings: optimized),
         .target(
             name: "NTrainData",
             dependencies: ["NTrainCore", "CZlib", "CPNG", .product(name: "Crypto", package: "swift-crypto")],

@@ -1,3 +1,4 @@
+import CFloatMath
 import Foundation
 
 extension Kernels {
@@ -53,7 +54,7 @@ extension Tensor {
 
     /// Elementwise square root.
     public func sqrt() -> Tensor {
-        let y = Kernels.map(self) { x, o, r in for i in r { o[i] = x[i].squareRoot() } }
+        let y = Kernels.map(self) { x, o, r in for i in r { o[i] = ntrain_sqrtf(x[i]) } }
         return y.recorded("sqrt", inputs: [self]) { g in
             [Kernels.map2(g, y) { g, y, o, r in for i in r { o[i] = g[i] * 0.5 / y[i] } }]
         }

@@ -50,7 +50,7 @@ public final class RunDirectory {
                 csvHandle = try FileHandle(forWritingTo: metricsURL)
                 try csvHandle?.seekToEnd()
             }
-            if !fm.fileExists(atPath: logURL.path) { fm.createFile(atPath: logURL.path, contents: nil) }
+            if !fm.fileExists(atPath: logURL.path) { _ = fm.createFile(atPath: logURL.path, contents: nil) }
             logHandle = try FileHandle(forWritingTo: logURL)
             try logHandle?.seekToEnd()
             if tensorboard { self.tensorboard = try TensorBoardWriter(directory: url) }

@@ -1,3 +1,4 @@
+import CFloatMath
 import NTrainCore
 
 /// Adagrad (Duchi et al.), exactly as `torch.optim.Adagrad`:
@@ -55,7 +56,7 @@ public final class Adagrad: Optimizer {
                 let gj = wd == 0 ? g[j] : g[j] + wd * wj
                 let sj = s[j] + gj * gj
                 s[j] = sj
-                w[j] = wj + negCLR * (gj / (sj.squareRoot() + eps))
+                w[j] = wj + negCLR * (gj / (ntrain_sqrtf(sj) + eps))
             }
         }
     }

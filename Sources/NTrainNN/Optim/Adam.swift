@@ -1,3 +1,4 @@
+import CFloatMath
 import Foundation
 import NTrainCore
 
@@ -70,21 +71,23 @@ public class Adam: Optimizer {
             let m = states[i]!.tensors[0].data, v = states[i]!.tensors[1].data
             let vmax = amsgrad ? states[i]!.tensors[2].data : v
             let amsgrad = self.amsgrad
-            for j in 0..<n {
-                var wj = w[j]
-                if shrinks { wj = wj * shrink }
-                let gj = l2 == 0 ? g[j] : g[j] + l2 * wj
-                let mj = lerp(m[j], gj, w1)
-                m[j] = mj
-                let vj = v[j] * decay2 + w2 * gj * gj
-                v[j] = vj
-                var vhat = vj
-                if amsgrad {
-                    vhat = Swift.max(vmax[j], vj)
-                    vmax[j] = vhat
+            parallelUpdate(n) { r in
+                for j in r {
+                    var wj = w[j]
+                    if shrinks { wj = wj * shrink }
+                    let gj = l2 == 0 ? g[j] : g[j] + l2 * wj
+                    let mj = lerp(m[j], gj, w1)
+                    m[j] = mj
+                    let vj = v[j] * decay2 + w2 * gj * gj
+                    v[j] = vj
+                    var vhat = vj
+                    if amsgrad {
+                        vhat = Swift.max(vmax[j], vj)
+                        vmax[j] = vhat
+                    }
+                    let denom = ntrain_sqrtf(vhat) / bc2Sqrt + eps
+                    w[j] = wj + negStep * (mj / denom)
                 }
-                let denom = vhat.squareRoot() / bc2Sqrt + eps
-                w[j] = wj + negStep * (mj / denom)
             }
         }
     }

@@ -84,3 +84,10 @@ enum HyperparameterCheck {
 func lerp(_ a: Float, _ b: Float, _ w: Float) -> Float {
     abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w)
 }
+
+/// Runs an elementwise optimizer update over 0..<count: large parameters split across the
+/// kernels' threads (each element is updated alone, so the split never changes a result).
+@inline(__always)
+func parallelUpdate(_ count: Int, _ body: (Range<Int>) -> Void) {
+    Parallel.forEachChunk(count, minChunk: 8192) { _, r in body(r) }
+}

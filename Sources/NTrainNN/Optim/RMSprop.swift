@@ -1,3 +1,4 @@
+import CFloatMath
 import NTrainCore
 
 /// RMSprop (Hinton), exactly as `torch.optim.RMSprop`:
@@ -70,9 +71,9 @@ public final class RMSprop: Optimizer {
                 if centered {
                     let aj = lerp(ga[j], gj, keep)
                     ga[j] = aj
-                    avg = (sj + -1 * aj * aj).squareRoot()
+                    avg = ntrain_sqrtf(sj + -1 * aj * aj)
                 } else {
-                    avg = sj.squareRoot()
+                    avg = ntrain_sqrtf(sj)
                 }
                 avg = avg + eps
                 if mom > 0 {

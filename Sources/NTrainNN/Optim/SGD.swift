@@ -52,30 +52,36 @@ public final class SGD: Optimizer {
             precondition(grad.shape == p.shape, "SGD: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
             let n = p.count, w = p.data, g = grad.data
             if mom == 0 {
-                if wd == 0 {
-                    for j in 0..<n { w[j] = w[j] + negLR * g[j] }
-                } else {
-                    for j in 0..<n { w[j] = w[j] + negLR * (g[j] + wd * w[j]) }
+                parallelUpdate(n) { r in
+                    if wd == 0 {
+                        for j in r { w[j] = w[j] + negLR * g[j] }
+                    } else {
+                        for j in r { w[j] = w[j] + negLR * (g[j] + wd * w[j]) }
+                    }
                 }
                 continue
             }
             let nesterov = self.nesterov
             if let state = buffers[i] {
                 let b = state.tensors[0].data
-                for j in 0..<n {
-                    let gj = wd == 0 ? g[j] : g[j] + wd * w[j]
-                    let bj = b[j] * mom + keep * gj
-                    b[j] = bj
-                    w[j] = w[j] + negLR * (nesterov ? gj + mom * bj : bj)
+                parallelUpdate(n) { r in
+                    for j in r {
+                        let gj = wd == 0 ? g[j] : g[j] + wd * w[j]
+                        let bj = b[j] * mom + keep * gj
+                        b[j] = bj
+                        w[j] = w[j] + negLR * (nesterov ? gj + mom * bj : bj)
+                    }
                 }
             } else {
                 // PyTorch's first step: the buffer is a clone of the (decayed) gradient.
                 let buffer = Tensor(uninitialized: p.shape)
                 let b = buffer.data
-                for j in 0..<n {
-                    let gj = wd == 0 ? g[j] : g[j] + wd * w[j]
-                    b[j] = gj
-                    w[j] = w[j] + negLR * (nesterov ? gj + mom * gj : gj)
+                parallelUpdate(n) { r in
+                    for j in r {
+                        let gj = wd == 0 ? g[j] : g[j] + wd * w[j]
+                        b[j] = gj
+                        w[j] = w[j] + negLR * (nesterov ? gj + mom * gj : gj)
+                    }
                 }
                 buffers[i] = ParameterState(tensors: [buffer], scalars: [])
             }
