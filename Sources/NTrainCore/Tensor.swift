@@ -127,6 +127,17 @@ public final class Tensor: CustomStringConvertible {
         return t
     }
 
+    /// `copy()` split across the kernels' threads when large (the gradient a parameter takes
+    /// over each step: conv_bn's fc1 is 1 MB).
+    func parallelCopy() -> Tensor {
+        let t = Tensor(uninitialized: shape, dtype: dtype, device: device)
+        let src = UnsafeRawPointer(storage.bytes), dst = t.storage.bytes
+        Parallel.forEachChunk(byteCount, minChunk: 1 << 18) { _, r in
+            (dst + r.lowerBound).copyMemory(from: src + r.lowerBound, byteCount: r.count)
+        }
+        return t
+    }
+
     /// The same storage without autograd history (PyTorch's `detach`).
     public func detached() -> Tensor { Tensor(sharing: storage, shape: shape, dtype: dtype, device: device) }
 

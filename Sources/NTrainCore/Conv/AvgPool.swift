@@ -46,12 +46,16 @@ extension Kernels {
     /// in-bounds pixels. Parallel over planes, so no cross-thread reduction.
     public static func avgPool2dBackward(_ grad: Tensor, geometry g: Pool2dGeometry) -> Tensor {
         precondition(grad.shape == g.outputShape, "avgPool2d backward: gradient \(grad.shape) ≠ output \(g.outputShape)")
-        let dx = Tensor.zeros(g.inputShape)
+        // Each plane is zeroed by the thread that spreads into it, while it is in cache.
+        let dx = Tensor(uninitialized: g.inputShape)
         let planes = g.batch * g.channels, planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
         let pg = grad.data, pd = dx.data
-        guard grad.count > 0 else { return dx }
+        guard grad.count > 0 else { dx.zero(); return dx }
         Parallel.forEachChunk(planes, minChunk: planesPerChunk(planeIn)) { _, range in
-            for plane in range { avgPoolBackwardPlane(pg + plane * planeOut, g, into: pd + plane * planeIn) }
+            for plane in range {
+                (pd + plane * planeIn).update(repeating: 0, count: planeIn)
+                avgPoolBackwardPlane(pg + plane * planeOut, g, into: pd + plane * planeIn)
+            }
         }
         return dx
     }

@@ -83,14 +83,16 @@ extension Kernels {
     /// overlapping windows share one). Parallel over planes, so no cross-thread reduction.
     public static func maxPool2dBackward(_ grad: Tensor, indices: Tensor, geometry g: Pool2dGeometry) -> Tensor {
         precondition(grad.shape == g.outputShape && indices.shape == g.outputShape, "maxPool2d backward: shape mismatch")
-        let dx = Tensor.zeros(g.inputShape)
+        // Each plane is zeroed by the thread that scatters into it, while it is in cache.
+        let dx = Tensor(uninitialized: g.inputShape)
         let planes = g.batch * g.channels
         let planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
         let pg = grad.data, pi = indices.int32Data, pd = dx.data
-        guard planeOut > 0 else { return dx }
+        guard planeOut > 0 else { dx.zero(); return dx }
         Parallel.forEachChunk(planes, minChunk: planesPerChunk(planeIn)) { _, range in
             for plane in range {
                 let d = pd + plane * planeIn, gp = pg + plane * planeOut, ip = pi + plane * planeOut
+                d.update(repeating: 0, count: planeIn)
                 for j in 0..<planeOut { d[Int(ip[j])] += gp[j] }
             }
         }

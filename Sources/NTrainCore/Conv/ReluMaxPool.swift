@@ -35,13 +35,15 @@ extension Kernels {
     public static func reluMaxPool2dBackward(_ grad: Tensor, output: Tensor, indices: Tensor, geometry g: Pool2dGeometry) -> Tensor {
         precondition(grad.shape == g.outputShape && output.shape == g.outputShape && indices.shape == g.outputShape,
                      "reluMaxPool2d backward: shape mismatch")
-        let dx = Tensor.zeros(g.inputShape)
+        // Each plane is zeroed by the thread that scatters into it, while it is in cache.
+        let dx = Tensor(uninitialized: g.inputShape)
         let planes = g.batch * g.channels, planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
         let pg = grad.data, py = output.data, pi = indices.int32Data, pd = dx.data
-        guard planeOut > 0 else { return dx }
+        guard planeOut > 0 else { dx.zero(); return dx }
         Parallel.forEachChunk(planes, minChunk: planesPerChunk(planeIn)) { _, range in
             for plane in range {
                 let d = pd + plane * planeIn, k = plane * planeOut
+                d.update(repeating: 0, count: planeIn)
                 let gp = pg + k, yp = py + k, ip = pi + k
                 for j in 0..<planeOut { d[Int(ip[j])] += yp[j] > 0 ? gp[j] : 0 }
             }
