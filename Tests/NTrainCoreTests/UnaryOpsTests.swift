@@ -93,6 +93,28 @@ final class FastMathTests: XCTestCase {
         XCTAssertEqual(Kernels.exp(88.7), Float(Foundation.exp(Double(Float(88.7)))), accuracy: 1e32)
     }
 
+    /// GELU′'s exp for x ≤ 0 must give exactly `exp`'s bits (the saved derivative and the unfused
+    /// op rely on it), including the subnormal results near the bottom of the range.
+    func testExpOfNonPositiveIsBitIdenticalToExp() {
+        var x: Float = 0
+        var mismatches: [Float] = []
+        while x > -90 {
+            if Kernels.expOfNonPositive(x).bitPattern != Kernels.exp(x).bitPattern { mismatches.append(x) }
+            x = x.nextDown.nextDown.nextDown - 0.000_37
+        }
+        var bits = Float(-87.4).bitPattern
+        while Float(bitPattern: bits) < -86.9 {  // every float where results turn subnormal
+            let v = Float(bitPattern: bits)
+            if Kernels.expOfNonPositive(v).bitPattern != Kernels.exp(v).bitPattern { mismatches.append(v) }
+            bits -= 1
+        }
+        for v: Float in [-0.0, -.leastNonzeroMagnitude, -.infinity, -200] where Kernels.expOfNonPositive(v) != Kernels.exp(v) {
+            mismatches.append(v)
+        }
+        XCTAssertEqual(mismatches, [])
+        XCTAssertTrue(Kernels.expOfNonPositive(.nan).isNaN)
+    }
+
     func testTanhAndSigmoidMatchLibm() {
         let xs: [Float] = stride(from: -20 as Float, through: 20, by: 0.0173).map { $0 } + [0, 1e-6, -1e-6, 0.624, 0.626, .nan]
         let t = Tensor(shape: [xs.count], scalars: xs).tanh().scalars

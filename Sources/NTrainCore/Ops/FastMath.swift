@@ -7,8 +7,32 @@ extension Kernels {
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
         let hi: Float = 88.72283, lo: Float = -87.33654
-        let xc = Swift.min(Swift.max(x, lo), hi)
-        // n = round(x / ln 2) with the 1.5·2²³ trick (round-to-nearest-even, SSE2 friendly).
+        let (e, n) = expParts(Swift.min(Swift.max(x, lo), hi))
+        // 2ⁿ may be 2¹²⁸ (not representable) at the top of the range: scale in two halves.
+        let n1 = Int32(n) >> 1, n2 = Int32(n) - (Int32(n) >> 1)
+        let s1 = Float(bitPattern: UInt32(bitPattern: n1 &+ 127) << 23)
+        let s2 = Float(bitPattern: UInt32(bitPattern: n2 &+ 127) << 23)
+        let y = e * s1 * s2
+        let clamped = x > hi ? Float.infinity : (x < lo ? 0 : y)
+        return x != x ? x : clamped
+    }
+
+    /// `exp(x)` for x ≤ 0 (or NaN), the same bits as `exp`: no overflow is possible, so 2ⁿ
+    /// (n ≥ −126) is applied in one step (`exp`'s two half-steps are both exact there, and the
+    /// one rounding, into the subnormal range, is the same). For GELU′'s φ(x) = e^(−x²/2)/√(2π).
+    @inline(__always)
+    static func expOfNonPositive(_ x: Float) -> Float {
+        let lo: Float = -87.33654
+        let (e, n) = expParts(Swift.max(x, lo))
+        let y = e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
+        let clamped = x < lo ? 0 : y
+        return x != x ? x : clamped
+    }
+
+    /// eˣ = e·2ⁿ for x already clamped to exp's range: n = round(x / ln 2) (the 1.5·2²³ trick,
+    /// round-to-nearest-even, SSE2 friendly) and e = e^r of the remainder by a degree-6 polynomial.
+    @inline(__always)
+    static func expParts(_ xc: Float) -> (e: Float, n: Float) {
         let shifter: Float = 12582912
         let n = (xc * 1.44269504088896341 + shifter) - shifter
         let r = (xc - n * 0.693359375) - n * -2.12194440e-4
@@ -18,14 +42,7 @@ extension Kernels {
         p = p * r + 4.1665795894e-2
         p = p * r + 1.6666665459e-1
         p = p * r + 5.0000001201e-1
-        let e = p * (r * r) + r + 1
-        // 2ⁿ may be 2¹²⁸ (not representable) at the top of the range: scale in two halves.
-        let n1 = Int32(n) >> 1, n2 = Int32(n) - (Int32(n) >> 1)
-        let s1 = Float(bitPattern: UInt32(bitPattern: n1 &+ 127) << 23)
-        let s2 = Float(bitPattern: UInt32(bitPattern: n2 &+ 127) << 23)
-        let y = e * s1 * s2
-        let clamped = x > hi ? Float.infinity : (x < lo ? 0 : y)
-        return x != x ? x : clamped
+        return (p * (r * r) + r + 1, n)
     }
 }
 
@@ -81,7 +98,7 @@ extension Kernels {
     /// GELU′(x) = Φ(x) + x·φ(x) (exact, erf form) from x and its Φ(x).
     @inline(__always)
     static func geluDerivative(_ x: Float, cdf: Float) -> Float {
-        let pdf = 0.39894228040143268 * exp(-0.5 * x * x)
+        let pdf = 0.39894228040143268 * expOfNonPositive(-0.5 * x * x)
         return cdf + x * pdf
     }
 
