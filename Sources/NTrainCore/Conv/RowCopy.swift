@@ -28,7 +28,7 @@ extension Kernels {
     }
 
     /// dst[0..<n] += src[0..<n] for short rows (col2im): eight lanes at a time, then four, then
-    /// single floats (an overlapping vector would add twice).
+    /// two, then one (an overlapping vector would add twice). LeNet conv2's 10-float rows: 8 + 2.
     @inline(__always)
     static func addRow(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
         let s = UnsafeRawPointer(src), d = UnsafeMutableRawPointer(dst)
@@ -45,9 +45,12 @@ extension Kernels {
             d.storeBytes(of: v, toByteOffset: i * 4, as: SIMD4<Float>.self)
             i += 4
         }
-        while i < n {
-            dst[i] += src[i]
-            i += 1
+        if i + 2 <= n {
+            let v = d.loadUnaligned(fromByteOffset: i * 4, as: SIMD2<Float>.self)
+                + s.loadUnaligned(fromByteOffset: i * 4, as: SIMD2<Float>.self)
+            d.storeBytes(of: v, toByteOffset: i * 4, as: SIMD2<Float>.self)
+            i += 2
         }
+        if i < n { dst[i] += src[i] }
     }
 }
