@@ -104,7 +104,7 @@ extension Tensor {
             _ = existing.addingInPlace(g)
         } else {
             // Own the buffer: `g` may alias storage an op still uses.
-            grad = g.parallelCopy()
+            grad = g.copy()
         }
     }
 

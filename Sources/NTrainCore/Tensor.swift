@@ -123,14 +123,8 @@ public final class Tensor: CustomStringConvertible {
     /// A new tensor with the same contents and no autograd history.
     public func copy() -> Tensor {
         let t = Tensor(uninitialized: shape, dtype: dtype, device: device)
-        t.storage.bytes.copyMemory(from: storage.bytes, byteCount: byteCount)
-        return t
-    }
-
-    /// `copy()` split across the kernels' threads when large (the gradient a parameter takes
-    /// over each step: conv_bn's fc1 is 1 MB).
-    func parallelCopy() -> Tensor {
-        let t = Tensor(uninitialized: shape, dtype: dtype, device: device)
+        // Split across the kernels' threads when large (the gradient a parameter takes over each
+        // step: conv_bn's fc1 is 1 MB); 256 KB at least per thread.
         let src = UnsafeRawPointer(storage.bytes), dst = t.storage.bytes
         Parallel.forEachChunk(byteCount, minChunk: 1 << 18) { _, r in
             (dst + r.lowerBound).copyMemory(from: src + r.lowerBound, byteCount: r.count)

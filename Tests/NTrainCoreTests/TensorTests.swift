@@ -2,6 +2,21 @@ import XCTest
 @testable import NTrainCore
 
 final class TensorTests: XCTestCase {
+    /// `copy()` of a tensor large enough to be split across threads (over 512 KB) is exact and
+    /// independent of its source.
+    func testLargeCopyIsExactAndOwnsItsStorage() {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 3
+        var rng = RandomGenerator(seed: 5)
+        let values = (0..<300_007).map { _ in rng.normal() }
+        let a = Tensor(shape: [values.count], scalars: values)
+        let b = a.copy()
+        XCTAssertEqual(b.scalars.map(\.bitPattern), values.map(\.bitPattern))
+        a.data[0] += 1
+        XCTAssertEqual(b.scalars[0], values[0])
+    }
+
     func testBroadcastAddAndBackward() {
         let a = Tensor(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6], requiresGrad: true)
         let b = Tensor(shape: [3], scalars: [10, 20, 30], requiresGrad: true)

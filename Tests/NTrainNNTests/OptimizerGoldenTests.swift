@@ -63,6 +63,42 @@ final class OptimizerGoldenTests: XCTestCase {
         }
     }
 
+    /// Large parameters are updated in slices on several threads: every element exactly once, so
+    /// three steps on 3 threads give the bits of three steps on 1 thread, for every optimizer.
+    func testLargeParametersGiveTheSameBitsOnAnyThreadCount() throws {
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        let n = 40_001
+        var rng = RandomGenerator(seed: 7)
+        let start = (0..<n).map { _ in rng.normal() }
+        let grads = (0..<3).map { _ in (0..<n).map { _ in rng.normal() } }
+        let makers: [(String, ([Tensor]) throws -> any Optimizer)] = [
+            ("sgd", { try SGD(parameters: $0, learningRate: 0.1) }),
+            ("sgd momentum", { try SGD(parameters: $0, learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true) }),
+            ("adam amsgrad", { try Adam(parameters: $0, weightDecay: 0.01, amsgrad: true) }),
+            ("adamw", { try AdamW(parameters: $0) }),
+            ("nadam", { try NAdam(parameters: $0, weightDecay: 0.01) }),
+            ("adagrad", { try Adagrad(parameters: $0, weightDecay: 0.01) }),
+            ("rmsprop", { try RMSprop(parameters: $0, momentum: 0.5, centered: true) }),
+        ]
+        for (name, make) in makers {
+            var results: [[UInt32]] = []
+            for threads in [1, 3] {
+                Parallel.threadCount = threads
+                let p = Tensor(shape: [n], scalars: start, requiresGrad: true)
+                let opt = try make([p])
+                for g in grads {
+                    p.grad = Tensor(shape: [n], scalars: g)
+                    opt.step()
+                }
+                results.append(p.scalars.map(\.bitPattern))
+            }
+            let differing = zip(results[0], results[1]).filter { $0 != $1 }.count
+            XCTAssertEqual(differing, 0, "\(name): elements that differ between 1 and 3 threads")
+            XCTAssertNotEqual(results[0], start.map(\.bitPattern), "\(name) did not update")
+        }
+    }
+
     func testZeroGrad() throws {
         let p = Tensor(shape: [2], scalars: [1, 2], requiresGrad: true)
         let opt = try SGD(parameters: [p])

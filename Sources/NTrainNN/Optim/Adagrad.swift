@@ -51,12 +51,14 @@ public final class Adagrad: Optimizer {
             let t = states[i]!.scalars[0]
             let negCLR = Float(-(lr / (1 + (t - 1) * decay)))
             let n = p.count, w = p.data, g = grad.data, s = states[i]!.tensors[0].data
-            for j in 0..<n {
-                let wj = w[j]
-                let gj = wd == 0 ? g[j] : g[j] + wd * wj
-                let sj = s[j] + gj * gj
-                s[j] = sj
-                w[j] = wj + negCLR * (gj / (ntrain_sqrtf(sj) + eps))
+            parallelUpdate(n) { r in
+                for j in r {
+                    let wj = w[j]
+                    let gj = wd == 0 ? g[j] : g[j] + wd * wj
+                    let sj = s[j] + gj * gj
+                    s[j] = sj
+                    w[j] = wj + negCLR * (gj / (ntrain_sqrtf(sj) + eps))
+                }
             }
         }
     }

@@ -76,10 +76,7 @@ public class Adam: Optimizer {
                     var wj = w[j]
                     if shrinks { wj = wj * shrink }
                     let gj = l2 == 0 ? g[j] : g[j] + l2 * wj
-                    let mj = lerp(m[j], gj, w1)
-                    m[j] = mj
-                    let vj = v[j] * decay2 + w2 * gj * gj
-                    v[j] = vj
+                    let (mj, vj) = updateMoments(m, v, j, gradient: gj, w1: w1, decay2: decay2, w2: w2)
                     var vhat = vj
                     if amsgrad {
                         vhat = Swift.max(vmax[j], vj)

@@ -76,38 +76,16 @@ public final class NAdam: Optimizer {
 
             let w = p.data, g = grad.data
             let m = states[i]!.tensors[0].data, v = states[i]!.tensors[1].data
-            let step = Step(w1: w1, decay2: decay2, w2: w2, bc2: bc2, eps: eps, gradCoef: gradCoef, avgCoef: avgCoef,
-                            l2: l2, shrink: shrink)
             parallelUpdate(p.count) { r in
-                // One loop per case, so each is branch-free and vectorises.
-                switch (shrinks, l2 != 0) {
-                case (false, false): step.apply(r, w, g, m, v, shrinks: false, decays: false)
-                case (true, false): step.apply(r, w, g, m, v, shrinks: true, decays: false)
-                case (false, true): step.apply(r, w, g, m, v, shrinks: false, decays: true)
-                case (true, true): step.apply(r, w, g, m, v, shrinks: true, decays: true)
+                for j in r {
+                    var wj = w[j]
+                    if shrinks { wj = wj * shrink }
+                    let gj = l2 == 0 ? g[j] : g[j] + l2 * wj
+                    let (mj, vj) = updateMoments(m, v, j, gradient: gj, w1: w1, decay2: decay2, w2: w2)
+                    let denom = ntrain_sqrtf(vj / bc2) + eps
+                    wj = wj + gradCoef * (gj / denom)
+                    w[j] = wj + avgCoef * (mj / denom)
                 }
-            }
-        }
-    }
-
-    /// One step's coefficients, shared by every element of a parameter.
-    private struct Step {
-        let w1, decay2, w2, bc2, eps, gradCoef, avgCoef, l2, shrink: Float
-
-        @inline(__always)
-        func apply(_ r: Range<Int>, _ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                   _ v: UnsafeMutablePointer<Float>, shrinks: Bool, decays: Bool) {
-            for j in r {
-                var wj = w[j]
-                if shrinks { wj = wj * shrink }
-                let gj = decays ? g[j] + l2 * wj : g[j]
-                let mj = lerp(m[j], gj, w1)
-                m[j] = mj
-                let vj = v[j] * decay2 + w2 * gj * gj
-                v[j] = vj
-                let denom = ntrain_sqrtf(vj / bc2) + eps
-                wj = wj + gradCoef * (gj / denom)
-                w[j] = wj + avgCoef * (mj / denom)
             }
         }
     }
