@@ -17,13 +17,24 @@ extension Kernels {
         return x != x ? x : clamped
     }
 
-    /// `exp(x)` for x ≤ 0 (or NaN), the same bits as `exp`: no overflow is possible, so 2ⁿ
-    /// (n ≥ −126) is applied in one step (`exp`'s two half-steps are both exact there, and the
-    /// one rounding, into the subnormal range, is the same). For GELU′'s φ(x) = e^(−x²/2)/√(2π).
+    /// `exp(x)` for x ≤ 0 (or NaN), for GELU′'s φ(x) = e^(−x²/2)/√(2π): `exp`'s range reduction
+    /// and polynomial evaluated with fused multiply-adds (see `erf`), and 2ⁿ (n ≥ −126) applied in
+    /// one step, since no overflow is possible. Within 2 ulp of the exact value like `exp`, but not
+    /// always its bits.
     @inline(__always)
     static func expOfNonPositive(_ x: Float) -> Float {
         let lo: Float = -87.33654
-        let (e, n) = expParts(Swift.max(x, lo))
+        let xc = Swift.max(x, lo)
+        let shifter: Float = 12582912
+        let n = (xc * 1.44269504088896341 + shifter) - shifter
+        let r = xc.addingProduct(n, -0.693359375).addingProduct(n, 2.12194440e-4)
+        var p: Float = 1.9875691500e-4
+        p = (1.3981999507e-3 as Float).addingProduct(p, r)
+        p = (8.3334519073e-3 as Float).addingProduct(p, r)
+        p = (4.1665795894e-2 as Float).addingProduct(p, r)
+        p = (1.6666665459e-1 as Float).addingProduct(p, r)
+        p = (5.0000001201e-1 as Float).addingProduct(p, r)
+        let e = (r + 1).addingProduct(p, r * r)
         let y = e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
         let clamped = x < lo ? 0 : y
         return x != x ? x : clamped
@@ -72,22 +83,27 @@ extension Kernels {
     /// erf(x) as a rational function of x on [−4, 4] (Eigen's `generic_fast_erf_float`; outside
     /// that range erf is ±1 in float32): within 4.2e-7 of the exact value, NaN propagates, and
     /// unlike libm's `erff` the loops calling it vectorise.
+    ///
+    /// The polynomials are evaluated with fused multiply-adds (`addingProduct`: one rounding per
+    /// step), which makes GELU 1.3x faster. An FMA is exactly rounded IEEE arithmetic, so every
+    /// build gives the same bits: on a CPU without FMA (the portable build) it is libm's `fmaf`,
+    /// correct but slower.
     @inline(__always)
     public static func erf(_ a: Float) -> Float {
         let x = a < -4 ? -4 : (a > 4 ? 4 : a)
         let x2 = x * x
         var p: Float = -2.72614225801306e-10
-        p = p * x2 + 2.77068142495902e-08
-        p = p * x2 - 2.10102402082508e-06
-        p = p * x2 - 5.69250639462346e-05
-        p = p * x2 - 7.34990630326855e-04
-        p = p * x2 - 2.95459980854025e-03
-        p = p * x2 - 1.60960333262415e-02
+        p = (2.77068142495902e-08 as Float).addingProduct(p, x2)
+        p = (-2.10102402082508e-06 as Float).addingProduct(p, x2)
+        p = (-5.69250639462346e-05 as Float).addingProduct(p, x2)
+        p = (-7.34990630326855e-04 as Float).addingProduct(p, x2)
+        p = (-2.95459980854025e-03 as Float).addingProduct(p, x2)
+        p = (-1.60960333262415e-02 as Float).addingProduct(p, x2)
         var q: Float = -1.45660718464996e-05
-        q = q * x2 - 2.13374055278905e-04
-        q = q * x2 - 1.68282697438203e-03
-        q = q * x2 - 7.37332916720468e-03
-        q = q * x2 - 1.42647390514189e-02
+        q = (-2.13374055278905e-04 as Float).addingProduct(q, x2)
+        q = (-1.68282697438203e-03 as Float).addingProduct(q, x2)
+        q = (-7.37332916720468e-03 as Float).addingProduct(q, x2)
+        q = (-1.42647390514189e-02 as Float).addingProduct(q, x2)
         return x * p / q
     }
 
@@ -99,7 +115,7 @@ extension Kernels {
     @inline(__always)
     static func geluDerivative(_ x: Float, cdf: Float) -> Float {
         let pdf = 0.39894228040143268 * expOfNonPositive(-0.5 * x * x)
-        return cdf + x * pdf
+        return cdf.addingProduct(x, pdf)
     }
 
     /// dst[i] = GELU(x[i]) = x·Φ(x), and GELU′(x[i]) into `derivative` for the backward pass
@@ -117,14 +133,15 @@ extension Kernels {
     /// The fused conv → GELU step on one output plane, in place: z = row[i] (+ `bias`), then
     /// row[i] = z·Φ(z); GELU′(z) also into `derivative` when given (training).
     static func biasGelu(_ row: UnsafeMutablePointer<Float>, bias: Float?, derivative dp: UnsafeMutablePointer<Float>?, count n: Int) {
-        if let bias { for i in 0..<n { row[i] += bias } }
-        if let dp {
-            for i in 0..<n {
-                let z = row[i], c = normalCDF(z)
-                dp[i] = geluDerivative(z, cdf: c)
-                row[i] = z * c
-            }
-        } else {
+        // One loop per case, the bias add inside: adding a zero bias would turn −0 into +0.
+        switch (bias, dp) {
+        case let (bias?, dp?):
+            for i in 0..<n { let z = row[i] + bias, c = normalCDF(z); dp[i] = geluDerivative(z, cdf: c); row[i] = z * c }
+        case let (nil, dp?):
+            for i in 0..<n { let z = row[i], c = normalCDF(z); dp[i] = geluDerivative(z, cdf: c); row[i] = z * c }
+        case let (bias?, nil):
+            for i in 0..<n { let z = row[i] + bias; row[i] = z * normalCDF(z) }
+        case (nil, nil):
             for i in 0..<n { let z = row[i]; row[i] = z * normalCDF(z) }
         }
     }
