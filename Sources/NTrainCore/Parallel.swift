@@ -38,7 +38,10 @@ public enum Parallel {
         let run = { (c: Int) in body(c, chunkRange(c, of: chunks, n: n)) }
         // A nested or concurrent region (the pool is busy) falls back to libdispatch.
         if pool(for: chunks).run(chunks: chunks, run) { return }
-        DispatchQueue.concurrentPerform(iterations: chunks, execute: run)
+        let flush = Denormals.flushedToZero
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            Denormals.withFlushedToZero(flush) { body(c, chunkRange(c, of: chunks, n: n)) }
+        }
     }
 
     nonisolated(unsafe) private static var workers: WorkerPool?

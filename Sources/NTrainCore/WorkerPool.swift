@@ -11,7 +11,8 @@ import Synchronization
 /// region starts in about a microsecond, and only then sleep on a semaphore.
 ///
 /// Which thread runs a chunk never matters for the result: chunks write disjoint outputs or their
-/// own partial sums, which callers add in chunk order.
+/// own partial sums, which callers add in chunk order, and every chunk runs in the caller's
+/// `Denormals` mode.
 final class WorkerPool: @unchecked Sendable {
     /// Worker threads; the caller of `run` is the extra one and runs chunk 0.
     let workerCount: Int
@@ -28,6 +29,7 @@ final class WorkerPool: @unchecked Sendable {
     // Written by `run` before the generation bump, read by workers after it (release/acquire).
     nonisolated(unsafe) private var job: ((Int) -> Void)?
     nonisolated(unsafe) private var chunks = 0
+    nonisolated(unsafe) private var flushesDenormals = false
 
     /// How long an idle worker spins before it sleeps.
     private static let spinTime = Duration.milliseconds(5)
@@ -51,6 +53,7 @@ final class WorkerPool: @unchecked Sendable {
         withoutActuallyEscaping(body) { body in
             job = body
             chunks = count
+            flushesDenormals = Denormals.flushedToZero
             pending.store(workerCount, ordering: .relaxed)
             generation.add(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 { for s in wakeups { s.signal() } }
@@ -86,7 +89,10 @@ final class WorkerPool: @unchecked Sendable {
                 idleSince = clock.now
             }
             seen = generation.load(ordering: .acquiring)
-            if worker + 1 < chunks, let job { job(worker + 1) }
+            if worker + 1 < chunks, let job {
+                Denormals.setFlushedToZero(flushesDenormals)
+                job(worker + 1)
+            }
             pending.subtract(1, ordering: .releasing)
         }
     }

@@ -29,6 +29,7 @@ let usage = """
       steps CONFIG [N]                            N training steps on fixed batches (for profiles)
       infer [BATCH]                               LeNet inference on the 10,000 MNIST test images
       gemm [N]                                    cblas_sgemm GFLOP/s on an N³ product (default 1024)
+      gelu-kernel                                 GELU + GELU′ over 8,192 floats: best ns per element
       dump-random CONFIG FILE                     write a `random` config's training data (raw uint8 + int32)
     Each prints one line `RESULT {json}` (images, seconds, images_per_second, flops_per_image, max_rss_kb).
     """
@@ -49,6 +50,19 @@ func run(_ args: [String]) throws {
         let r = GemmCeiling.measure(n: n, threads: Parallel.threadCount)
         print(String(format: "gemm: %d³ sgemm at %d threads: median %.1f GFLOP/s (best %.1f)", n, Parallel.threadCount, r.gflops, r.best))
         BenchResult(workload: "gemm", images: 0, seconds: 0, flopsPerImage: 0, extra: ["gflops": r.gflops, "gflops_best": r.best]).printed()
+    case "gelu-kernel"?:
+        let n = 8192
+        var rng = RandomGenerator(seed: 1)
+        let x = (0..<n).map { _ in rng.normal(std: 2) }
+        var y = [Float](repeating: 0, count: n), d = y
+        var best = Double.infinity
+        for _ in 0..<200 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            for _ in 0..<20 { Kernels.gelu(x, into: &y, derivative: &d, count: n) }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / Double(20 * n))
+        }
+        print(String(format: "gelu + derivative: %.3f ns per element (best of 200 runs of 20 passes)", best))
+        BenchResult(workload: "gelu-kernel", images: 0, seconds: 0, flopsPerImage: 0, extra: ["ns_per_element": best]).printed()
     case "dump-random"? where args.count == 3:
         try Workloads.dumpRandom(configPath: args[1], to: args[2])
     default:
@@ -58,7 +72,8 @@ func run(_ args: [String]) throws {
 }
 
 do {
-    try run(Array(CommandLine.arguments.dropFirst()))
+    // As `ntrain train`/`eval` run by default (`train.flush_denormals`); a trainer sets its config's mode.
+    try Denormals.withFlushedToZero { try run(Array(CommandLine.arguments.dropFirst())) }
 } catch {
     FileHandle.standardError.write(Data("ntrain-bench: \(error)\n".utf8))
     exit(1)

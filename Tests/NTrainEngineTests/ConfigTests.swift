@@ -168,6 +168,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(failure(with("model", #"{"arch": "lenet", "pool": "min"}"#)).contains("allowed: max, avg"))
         XCTAssertTrue(failure(with("model", #"{"arch": "lenet", "init": "orthogonal"}"#)).contains("model.init: unknown value"))
         XCTAssertTrue(failure(with("train", #"{"nan_policy": "ignore"}"#)).contains("allowed: stop, skip"))
+        XCTAssertTrue(failure(with("train", #"{"flush_denormals": "yes"}"#)).contains("train.flush_denormals"))
         XCTAssertTrue(failure(with("checkpoint", #"{"mode": "maximum"}"#)).contains("did you mean max?"))
         XCTAssertTrue(failure(#"{"device": "tpu0", "data": {"dataset": "mnist"}, "model": {"arch": "lenet"}}"#).contains("device:"))
     }
@@ -248,7 +249,7 @@ final class ConfigTests: XCTestCase {
             with("loss", #"{"type": "cross_entropy", "label_smoothing": 0.1}"#),
             with("loss", #"{"type": "smooth_l1", "beta": 0.5, "reduction": "sum"}"#),
             with("model", #"{"arch": "mlp", "hidden": [300, 100], "dropout": 0.2, "activation": "tanh"}"#),
-            with("train", #"{"grad_clip": {"value": 0.5}, "early_stopping": {"patience": 3, "monitor": "accuracy"}, "nan_policy": "skip"}"#),
+            with("train", #"{"grad_clip": {"value": 0.5}, "early_stopping": {"patience": 3, "monitor": "accuracy"}, "nan_policy": "skip", "flush_denormals": false}"#),
             with("data", #"{"dataset": "cifar10", "transforms": [{"random_crop": {"size": 32, "padding": 4}}, {"random_horizontal_flip": {}}, {"scale": 0.00392156862745098}, {"to_chw": {}}], "validation": 0.1}"#),
             #"{"data": {"dataset": "random", "shape": [3, 224, 224], "classes": 1000, "count": 64}, "model": {"arch": "conv_bn"}}"#,
             #"{"data": {"dataset": "image_csv", "path": "train.csv", "channels": 1}, "model": {"arch": "lenet5"}}"#,

@@ -166,6 +166,28 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(EvaluationReport.text(eval).contains("confusion matrix"))
     }
 
+    /// Records the calling thread's denormal mode at every step.
+    private final class DenormalModeObserver: TrainingObserver {
+        var modes: Set<Bool> = []
+        func trainingStarted(_ start: TrainingStart) {}
+        func stepFinished(_ progress: StepProgress) { modes.insert(Denormals.flushedToZero) }
+        func epochFinished(_ record: EpochRecord, evaluation: EvaluationResult?, epochs: Int) {}
+        func note(_ message: String) {}
+    }
+
+    func testTrainingFlushesDenormalsUnlessTheConfigSaysNotAndRestoresTheCallersMode() throws {
+        for flush in [true, false] {
+            var cfg = try config(epochs: 1)
+            cfg.train.flushDenormals = flush
+            let observer = DenormalModeObserver()
+            XCTAssertFalse(Denormals.flushedToZero)
+            _ = try Trainer(config: cfg, options: TrainOptions(out: run("denormals-\(flush)")), observer: observer).run()
+            XCTAssertEqual(observer.modes, [flush])
+            XCTAssertFalse(Denormals.flushedToZero, "the caller's mode is restored")
+        }
+        XCTAssertTrue(try config().train.flushDenormals, "on by default")
+    }
+
     func testEvalEveryZeroEvaluatesOnlyAfterTheLastEpoch() throws {
         var cfg = try config(epochs: 3)
         cfg.train.evalEvery = 0

@@ -118,6 +118,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var evalEvery = 1
     public var earlyStopping: EarlyStopping? = nil
     public var nanPolicy: NaNPolicy = .stop
+    /// Compute with subnormal floats flushed to zero (see `Denormals`), as
+    /// `torch.set_flush_denormal(True)`; false keeps full IEEE gradual underflow, and its slowdown.
+    public var flushDenormals = true
 
     public init() {}
 
@@ -125,6 +128,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         "epochs": .integer(.atLeastOne), "grad_clip": .nullable(GradClip.schema), "accumulate": .integer(.atLeastOne),
         "log_every": .integer(.atLeastOne), "eval_every": .integer(.nonNegative),
         "early_stopping": .nullable(EarlyStopping.schema), "nan_policy": .choice(NaNPolicy.self),
+        "flush_denormals": .bool,
     ])
 
     public init(from decoder: Decoder) throws {
@@ -136,6 +140,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         evalEvery = try c.value("eval_every", default: evalEvery)
         earlyStopping = try c.optional("early_stopping")
         nanPolicy = try c.value("nan_policy", default: nanPolicy)
+        flushDenormals = try c.value("flush_denormals", default: flushDenormals)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -147,6 +152,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.put("eval_every", evalEvery)
         try c.putOptional("early_stopping", earlyStopping)
         try c.put("nan_policy", nanPolicy)
+        try c.put("flush_denormals", flushDenormals)
     }
 }
 

@@ -31,8 +31,11 @@ public struct CheckpointEvaluation {
         let model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: UInt64(config.seed))
         try TrainingCheckpoint.loadModel(model, from: checkpoint, path: path)
         let loader = data.eval
-        let result = Evaluator.evaluate(model, loader: loader, loss: TrainingFactory.loss(config.loss),
-                                        classes: data.isRegression ? 0 : data.classNames.count)
+        // In the floating-point mode the model was trained in.
+        let result = Denormals.withFlushedToZero(config.train.flushDenormals) {
+            Evaluator.evaluate(model, loader: loader, loss: TrainingFactory.loss(config.loss),
+                               classes: data.isRegression ? 0 : data.classNames.count)
+        }
         return CheckpointEvaluation(checkpoint: path, split: split, device: device, examples: loader.sampleCount,
                                     classNames: data.classNames, result: result, seconds: (clock.now - start).seconds, notes: data.notes)
     }

@@ -106,8 +106,13 @@ public final class Trainer {
 
     var epochs: Int { config.train.epochs }
 
-    /// Trains until the configured epochs, early stopping, or Ctrl-C.
+    /// Trains until the configured epochs, early stopping, or Ctrl-C, with subnormal floats
+    /// flushed to zero unless `train.flush_denormals` is false (the caller's mode is restored).
     public func run() throws -> TrainingSummary {
+        try Denormals.withFlushedToZero(config.train.flushDenormals) { try runEpochs() }
+    }
+
+    private func runEpochs() throws -> TrainingSummary {
         let rows = try model.summaryRows(input: Shape([config.data.batchSize] + data.inputShape.dims))
         observer?.trainingStarted(TrainingStart(
             device: device, deviceRequest: deviceRequest, runDirectory: runDirectory.url.path, modelRows: rows,
