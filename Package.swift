@@ -44,7 +44,20 @@ let package = Package(
 /// On an x86-64 build machine with AVX2 and FMA they are compiled for Haswell-class CPUs (8-lane
 /// loops instead of SSE2's 4: LeNet5-GELU training +16%, bit-identical weights); the CLI then
 /// refuses to start on an older CPU (NTrainCPUCheck). `NTRAIN_PORTABLE=1` builds for any x86-64.
-var optimized: [SwiftSetting] { [.unsafeFlags(["-Ounchecked"] + (engineForHaswell ? ["-target-cpu", "haswell"] : []))] }
+/// `NTRAIN_FMA`: the CPU the engine is compiled for has fused multiply-add (GELU's polynomials use it).
+var optimized: [SwiftSetting] {
+    [.unsafeFlags(["-Ounchecked"] + (engineForHaswell ? ["-target-cpu", "haswell"] : []))]
+        + (engineForHaswell || hostIsARM64 ? [.define("NTRAIN_FMA")] : [])
+}
+
+/// AArch64 always has FMA.
+var hostIsARM64: Bool {
+    #if arch(arm64)
+    return true
+    #else
+    return false
+    #endif
+}
 
 /// Whether this machine is an x86-64 Linux host with every feature `-target-cpu haswell` uses.
 var engineForHaswell: Bool {
