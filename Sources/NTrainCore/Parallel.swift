@@ -1,6 +1,7 @@
 import CBLAS
 import Dispatch
 import Foundation
+import Synchronization
 
 /// Batch-level parallelism. Work is split into `threadCount` contiguous chunks whose boundaries
 /// depend only on the thread count, and every reduction across chunks is summed in chunk order,
@@ -35,19 +36,44 @@ public enum Parallel {
         guard n > 0 else { return }
         let chunks = chunkCount(n, minChunk: minChunk)
         if chunks == 1 { body(0, 0..<n); return }
-        let run = { (c: Int) in body(c, chunkRange(c, of: chunks, n: n)) }
-        // A nested or concurrent region (the pool is busy) falls back to libdispatch.
-        if pool(for: chunks).run(chunks: chunks, run) { return }
+        run(chunks: chunks, slots: chunks) { c, _ in body(c, chunkRange(c, of: chunks, n: n)) }
+    }
+
+    /// Calls `body(c, slot)` for each of `chunks` tasks (indices 0..<chunks), concurrently on
+    /// `slotCount(chunks:)` threads that take the next task as soon as they are free, so a thread
+    /// the machine slows down runs fewer tasks. `slot` (in 0..<slotCount) names the thread, for
+    /// per-thread scratch; results that must not depend on the thread go to per-task storage.
+    public static func forEachTask(_ chunks: Int, _ body: (_ task: Int, _ slot: Int) -> Void) {
+        guard chunks > 0 else { return }
+        let slots = slotCount(tasks: chunks)
+        if slots == 1 { for c in 0..<chunks { body(c, 0) }; return }
+        run(chunks: chunks, slots: slots, body)
+    }
+
+    /// Threads `forEachTask` uses for `tasks` tasks.
+    public static func slotCount(tasks: Int) -> Int { max(1, min(threadCount, tasks)) }
+
+    private static func run(chunks: Int, slots: Int, _ body: (_ chunk: Int, _ slot: Int) -> Void) {
+        if pool(for: slots).run(chunks: chunks, slots: slots, body) { return }
+        // A nested or concurrent region (the pool is busy) runs on libdispatch, with the same
+        // chunks claimed the same way, in the caller's denormal mode.
         let flush = Denormals.flushedToZero
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            Denormals.withFlushedToZero(flush) { body(c, chunkRange(c, of: chunks, n: n)) }
+        let next = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: slots) { slot in
+            Denormals.withFlushedToZero(flush) {
+                while true {
+                    let c = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard c < chunks else { return }
+                    body(c, slot)
+                }
+            }
         }
     }
 
     nonisolated(unsafe) private static var workers: WorkerPool?
     private static let poolLock = NSLock()
 
-    /// The worker pool, (re)built with enough workers for `chunks`; a pool that is replaced keeps
+    /// The worker pool, (re)built with enough workers for `chunks` participants; a pool that is replaced keeps
     /// its threads asleep (thread counts change only in tests and benchmarks).
     private static func pool(for chunks: Int) -> WorkerPool {
         poolLock.lock()

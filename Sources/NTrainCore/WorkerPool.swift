@@ -10,9 +10,11 @@ import Synchronization
 /// for a few milliseconds after a region, as OpenMP's do (`KMP_BLOCKTIME`, `GOMP_SPINCOUNT`), so a
 /// region starts in about a microsecond, and only then sleep on a semaphore.
 ///
-/// Which thread runs a chunk never matters for the result: chunks write disjoint outputs or their
-/// own partial sums, which callers add in chunk order, and every chunk runs in the caller's
-/// `Denormals` mode.
+/// Chunks are claimed in order from a shared counter by whichever participant is free (the
+/// caller and up to `slots − 1` workers), so a thread that the machine slows down (a preempted or
+/// stolen vCPU) simply runs fewer of them. Which thread runs a chunk never matters for the result:
+/// chunks write disjoint outputs or their own partial sums, which callers add in chunk order;
+/// scratch memory is per participant (`slot`), and every chunk runs in the caller's `Denormals` mode.
 final class WorkerPool: @unchecked Sendable {
     /// Worker threads; the caller of `run` is the extra one and runs chunk 0.
     let workerCount: Int
@@ -23,12 +25,15 @@ final class WorkerPool: @unchecked Sendable {
     private let pending = Atomic<Int>(0)
     /// Workers asleep (or about to sleep) on their semaphore.
     private let sleepers = Atomic<Int>(0)
+    /// The next chunk to claim in the current region.
+    private let nextChunk = Atomic<Int>(0)
     /// Held by the one thread whose region is in flight.
     private let busy = Atomic<Bool>(false)
     private let wakeups: [DispatchSemaphore]
     // Written by `run` before the generation bump, read by workers after it (release/acquire).
-    nonisolated(unsafe) private var job: ((Int) -> Void)?
+    nonisolated(unsafe) private var job: ((_ chunk: Int, _ slot: Int) -> Void)?
     nonisolated(unsafe) private var chunks = 0
+    nonisolated(unsafe) private var slots = 0
     nonisolated(unsafe) private var flushesDenormals = false
 
     /// How long an idle worker spins before it sleeps.
@@ -44,20 +49,24 @@ final class WorkerPool: @unchecked Sendable {
         }
     }
 
-    /// Runs `body(c)` for c in 0..<chunks (at most `workerCount + 1`), chunk 0 on the calling
-    /// thread, and returns when all have finished. Returns false without running anything when
-    /// another region is in flight (a nested or concurrent call): the caller then runs it another way.
-    func run(chunks count: Int, _ body: (Int) -> Void) -> Bool {
-        precondition(count >= 1 && count <= workerCount + 1, "WorkerPool: \(count) chunks for \(workerCount) workers")
+    /// Runs `body(c, slot)` once for every c in 0..<chunks and returns when all have finished.
+    /// `slots` participants (at most `workerCount + 1`) claim chunks in order: the caller as slot 0,
+    /// workers as slots 1..<slots. Returns false without running anything when another region is
+    /// in flight (a nested or concurrent call): the caller then runs it another way.
+    func run(chunks count: Int, slots participants: Int, _ body: (_ chunk: Int, _ slot: Int) -> Void) -> Bool {
+        precondition(participants >= 1 && participants <= workerCount + 1 && participants <= count,
+                     "WorkerPool: \(participants) participants for \(count) chunks and \(workerCount) workers")
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         withoutActuallyEscaping(body) { body in
             job = body
             chunks = count
+            slots = participants
             flushesDenormals = Denormals.flushedToZero
+            nextChunk.store(0, ordering: .relaxed)
             pending.store(workerCount, ordering: .relaxed)
             generation.add(1, ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 { for s in wakeups { s.signal() } }
-            body(0)
+            claimChunks(slot: 0, body)
             var spins = 0
             while pending.load(ordering: .acquiring) > 0 {
                 spins += 1
@@ -68,6 +77,15 @@ final class WorkerPool: @unchecked Sendable {
         }
         busy.store(false, ordering: .releasing)
         return true
+    }
+
+    @inline(__always)
+    private func claimChunks(slot: Int, _ body: (_ chunk: Int, _ slot: Int) -> Void) {
+        while true {
+            let c = nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard c < chunks else { return }
+            body(c, slot)
+        }
     }
 
     private func work(as worker: Int) {
@@ -89,9 +107,9 @@ final class WorkerPool: @unchecked Sendable {
                 idleSince = clock.now
             }
             seen = generation.load(ordering: .acquiring)
-            if worker + 1 < chunks, let job {
+            if worker + 1 < slots, let job {
                 Denormals.setFlushedToZero(flushesDenormals)
-                job(worker + 1)
+                claimChunks(slot: worker + 1, job)
             }
             pending.subtract(1, ordering: .releasing)
         }

@@ -182,6 +182,59 @@ final class ConvTests: XCTestCase {
         for (a, e) in zip(single[2], first[2]) { XCTAssertEqual(a, e, accuracy: 1e-4 * max(1, abs(e))) }
     }
 
+    /// Threads claim image blocks (forward) and chunks (backward) as they become free, so which
+    /// thread computes what changes from run to run; the bits must not (24 images of 32×32:
+    /// blocks of 2).
+    func testBlocksClaimedByAnyThreadGiveTheSameBits() {
+        var rng = RandomGenerator(seed: 15)
+        let x = random([24, 3, 32, 32], &rng), w = random([8, 3, 3, 3], &rng), b = random([8], &rng)
+        let probe = random([24, 8, 32, 32], &rng, requiresGrad: false)
+        let saved = Parallel.threadCount
+        defer { Parallel.threadCount = saved }
+        Parallel.threadCount = 2
+        let g = try! Conv2dGeometry(input: x.shape, weight: w.shape, padding: (1, 1))
+        XCTAssertGreaterThan(ConvBlocks(n: 24, g).count, 4)
+        func run() -> [[UInt32]] {
+            for t in [x, w, b] { t.grad = nil }
+            let y = x.conv2d(weight: w, bias: b, padding: (1, 1))
+            y.backward(probe)
+            return [y, x.grad!, w.grad!, b.grad!].map { $0.scalars.map(\.bitPattern) }
+        }
+        let first = run()
+        for _ in 0..<6 {
+            for (a, e) in zip(run(), first) { XCTAssertEqual(zip(a, e).filter { $0 != $1 }.count, 0, "values that differ") }
+        }
+    }
+
+    /// Backward tasks are single blocks (per-block partial sums added up afterwards) or, when
+    /// those would not fit the budget, whole chunks accumulating in place: the same bits either
+    /// way, for both weight-gradient layouts (dY·colsᵀ with 27 taps, cols·dYᵀ with 108) and
+    /// products long enough for OpenBLAS to split their inner dimension.
+    func testPerBlockAndPerChunkPartialSumsGiveTheSameBits() {
+        let saved = Parallel.threadCount, budget = Kernels.blockPartialsBudget
+        defer { Parallel.threadCount = saved; Kernels.blockPartialsBudget = budget }
+        Parallel.threadCount = 2
+        var rng = RandomGenerator(seed: 16)
+        for (c, o) in [(3, 128), (12, 32)] {  // the first is conv_bn's conv1
+            let x = random([8, c, 28, 28], &rng), w = random([o, c, 3, 3], &rng), b = random([o], &rng)
+            let probe = random([8, o, 28, 28], &rng, requiresGrad: false)
+            let blocks = ConvBlocks(n: 8, try! Conv2dGeometry(input: x.shape, weight: w.shape, padding: (1, 1)))
+            XCTAssertGreaterThan(blocks.count, blocks.chunkCount, "the default must take the per-block path")
+            func run() -> [[UInt32]] {
+                for t in [x, w, b] { t.grad = nil }
+                x.conv2d(weight: w, bias: b, padding: (1, 1)).backward(probe)
+                return [x.grad!, w.grad!, b.grad!].map { $0.scalars.map(\.bitPattern) }
+            }
+            Kernels.blockPartialsBudget = budget
+            let perBlock = run()
+            Kernels.blockPartialsBudget = 0
+            let perChunk = run()
+            for (name, (a, e)) in zip(["dx", "dw", "db"], zip(perChunk, perBlock)) {
+                XCTAssertEqual(zip(a, e).filter { $0 != $1 }.count, 0, "\(name) values that differ, taps \(c * 9)")
+            }
+        }
+    }
+
     func testGeometryErrorsExplainTheProblem() {
         XCTAssertThrowsError(try Conv2dGeometry(input: [1, 3, 8, 8], weight: [4, 2, 3, 3])) { e in
             XCTAssertTrue("\(e)".contains("input has 3 channels"), "\(e)")

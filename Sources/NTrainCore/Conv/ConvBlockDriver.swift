@@ -17,34 +17,75 @@ extension Kernels {
         precondition(bias == nil || bias!.shape == [g.outChannels], "conv2d: bias must be [\(g.outChannels)]")
         let n = g.batch
         guard n > 0, g.outputShape.count > 0 else { return }
-        let chunks = Parallel.chunkCount(n)
+        let blocks = ConvBlocks(n: n, g)
+        let block = blocks.size
         let pc = g.columnPixels, outC = g.outChannels, outImage = outC * g.outPixels
-        let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
         let colFloats = g.isPointwise || saved != nil ? 0 : Scratch.stride(g.columnFloatsPerImage * block)
         let outFloats = directOutput != nil && block == 1 && !g.unfoldsWide ? 0 : Scratch.stride(outC * pc * block)
-        let chunkStride = colFloats + outFloats + Scratch.stride(g.paddedImageFloats)
+        let slotStride = colFloats + outFloats + Scratch.stride(g.paddedImageFloats)
         let px = x.data, pw = weight.data, pb = bias?.data
-        Scratch.withFloats(chunkStride * chunks) { scratch in
-            Parallel.forEachChunk(n) { chunk, range in
-                let col = scratch + chunk * chunkStride, tmp = col + colFloats
+        Scratch.withFloats(slotStride * Parallel.slotCount(tasks: blocks.count)) { scratch in
+            Parallel.forEachTask(blocks.count) { task, slot in
+                let col = scratch + slot * slotStride, tmp = col + colFloats
                 let padded = paddedImageScratch(tmp + outFloats, g)
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let nb = min(block, range.upperBound - start), cols = nb * pc
-                    let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col, padded: padded)
-                    let direct = nb == 1 && !g.unfoldsWide
-                    let target = direct ? directOutput.map { $0 + start * outImage } ?? tmp : tmp
-                    if direct, let pb {
-                        for o in 0..<outC { (target + o * pc).update(repeating: pb[o], count: pc) }
-                    }
-                    convMultiply(pw, columns, columnCount: cols, g, accumulate: direct && pb != nil, into: target)
-                    if direct && directOutput != nil { continue }
-                    for b in 0..<nb {
-                        for o in 0..<outC { plane(tmp + o * cols + b * pc, (start + b) * outC + o, direct ? nil : pb?[o] ?? 0) }
-                    }
+                let (start, nb) = blocks[task]
+                let cols = nb * pc
+                let columns = blockColumns(px, start: start, count: nb, g, saved: saved, scratch: col, padded: padded)
+                let direct = nb == 1 && !g.unfoldsWide
+                let target = direct ? directOutput.map { $0 + start * outImage } ?? tmp : tmp
+                if direct, let pb {
+                    for o in 0..<outC { (target + o * pc).update(repeating: pb[o], count: pc) }
+                }
+                convMultiply(pw, columns, columnCount: cols, g, accumulate: direct && pb != nil, into: target)
+                if direct && directOutput != nil { return }
+                for b in 0..<nb {
+                    for o in 0..<outC { plane(tmp + o * cols + b * pc, (start + b) * outC + o, direct ? nil : pb?[o] ?? 0) }
                 }
             }
         }
     }
+}
+
+/// The blocks of images a convolution unfolds together: `convBlockImages` images at most, laid
+/// out inside each thread-count chunk of the batch (so the blocks, and with them every result,
+/// depend only on the batch and the thread count, never on which thread runs a block).
+struct ConvBlocks {
+    let size: Int
+    /// First image of each block, in order.
+    private let starts: [Int]
+    /// First block of each chunk, then the block count.
+    private let chunkStarts: [Int]
+    private let n: Int
+
+    init(n: Int, _ g: Conv2dGeometry) {
+        let chunks = Parallel.chunkCount(n)
+        size = min(Kernels.convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
+        var starts: [Int] = [], chunkStarts: [Int] = []
+        for c in 0..<chunks {
+            chunkStarts.append(starts.count)
+            let r = Parallel.chunkRange(c, of: chunks, n: n)
+            starts.append(contentsOf: stride(from: r.lowerBound, to: r.upperBound, by: size))
+        }
+        chunkStarts.append(starts.count)
+        self.starts = starts
+        self.chunkStarts = chunkStarts
+        self.n = n
+    }
+
+    var count: Int { starts.count }
+
+    /// First image and image count of block `i`.
+    subscript(i: Int) -> (start: Int, count: Int) {
+        let start = starts[i]
+        let end = i + 1 < starts.count ? starts[i + 1] : n
+        return (start, min(size, end - start))
+    }
+
+    /// Number of thread-count chunks of the batch.
+    var chunkCount: Int { chunkStarts.count - 1 }
+
+    /// The blocks of chunk `c`.
+    func blocks(ofChunk c: Int) -> Range<Int> { chunkStarts[c]..<chunkStarts[c + 1] }
 }
 
 extension Tensor {

@@ -138,11 +138,11 @@ extension Kernels {
             dx?.zero()
             return (dx, dw, db)
         }
-        let chunks = Parallel.chunkCount(n)
+        let blocks = ConvBlocks(n: n, g)
+        let block = blocks.size
         let kg = g.groupColumnRows, p = g.columnPixels, og = g.outChannels / g.groups, groups = g.groups
         let outC = g.outChannels, pointwise = g.isPointwise, wide = g.unfoldsWide
         let weightCount = g.weightShape.count
-        let block = min(convBlockImages(g), Parallel.chunkRange(0, of: chunks, n: n).count)
         let colFloats = !pointwise && (inputGrad || (weightGrad && saved == nil)) ? Scratch.stride(kg * groups * p * block) : 0
         let dyFloats = block > 1 || gathersEveryBlock ? Scratch.stride(outC * p * block) : 0
         let dwFloats = weightGrad ? Scratch.stride(weightCount) : 0
@@ -153,21 +153,47 @@ extension Kernels {
         // the transposition costs more than it saves.
         let transposedWeightGrad = weightGrad && kg >= 96
         let dyTFloats = transposedWeightGrad ? Scratch.stride(outC * p * block) : 0
-        let chunkStride = colFloats + dyFloats + dwFloats + dbFloats + padFloats + dyTFloats
+        // The weight and bias gradients are sums over the images of each thread-count chunk, in
+        // order, then over the chunks in order. Tasks are single blocks when their partial sums
+        // fit in `blockPartialsBudget` floats: any thread takes the next block (a thread the
+        // machine slows down hands work over), each block's weight gradient goes to its own slot
+        // and each image's bias sums to theirs, and the chains are added up afterwards in the
+        // same order. Otherwise a task is a whole chunk accumulating in place. Both give the same
+        // bits (a GEMM with beta = 1 rounds acc + C once, as the separate add does); tested.
+        // Per thread: columns, block gradient, padded image, dYᵀ.
+        let perBlock = blocks.count > blocks.chunkCount
+            && blocks.count * (dwFloats + Scratch.stride(block * outC)) <= blockPartialsBudget
+        // A chunk's later blocks compute their weight gradient apart and add it, as the per-block
+        // sums do (OpenBLAS's beta = 1 may split the inner dimension and round differently).
+        let blockWFloats = perBlock ? 0 : dwFloats
+        let slotStride = colFloats + dyFloats + padFloats + dyTFloats + blockWFloats
+        let dbTaskFloats = biasGrad ? (perBlock ? Scratch.stride(block * outC) : dbFloats) : 0
+        let partialStride = dwFloats + dbTaskFloats
+        let tasks = perBlock ? blocks.count : blocks.chunkCount
+        let slots = Parallel.slotCount(tasks: tasks)
         let inImage = g.inChannels * g.height * g.width
         let px = x.data, pw = weight.data
         let pdx = dx?.data
 
-        Scratch.withFloats(chunkStride * chunks) { scratch in
-            Parallel.forEachChunk(n) { chunk, range in
-                let col = scratch + chunk * chunkStride, dyBlock = col + colFloats
-                let partialW = dyBlock + dyFloats, partialB = partialW + dwFloats
-                let padded = paddedImageScratch(partialB + dbFloats, g), dyT = partialB + dbFloats + padFloats
-                for start in stride(from: range.lowerBound, to: range.upperBound, by: block) {
-                    let first = start == range.lowerBound
-                    let nb = min(block, range.upperBound - start), cols = nb * p
+        let sumFloats = perBlock ? dwFloats + outC : 0
+        Scratch.withFloats(slotStride * slots + partialStride * tasks + sumFloats) { scratch in
+            let partials = scratch + slotStride * slots
+            Parallel.forEachTask(tasks) { task, slot in
+                let col = scratch + slot * slotStride, dyBlock = col + colFloats
+                let padded = paddedImageScratch(dyBlock + dyFloats, g), dyT = dyBlock + dyFloats + padFloats
+                let blockW = dyT + dyTFloats
+                let partialW = partials + task * partialStride, partialB = partialW + dwFloats
+                let taskBlocks = perBlock ? task..<(task + 1) : blocks.blocks(ofChunk: task)
+                for i in taskBlocks {
+                    let first = i == taskBlocks.lowerBound
+                    let (start, nb) = blocks[i]
+                    let cols = nb * p
                     let dy = blockGradient(start, nb, dyBlock)
-                    if biasGrad {
+                    if biasGrad && perBlock {
+                        for b in 0..<nb {
+                            for o in 0..<outC { partialB[b * outC + o] = sumContiguous(dy + o * cols + b * p, p) }
+                        }
+                    } else if biasGrad {
                         for o in 0..<outC {
                             var s = first ? 0 : partialB[o]
                             for b in 0..<nb { s += sumContiguous(dy + o * cols + b * p, p) }
@@ -190,15 +216,16 @@ extension Kernels {
                             for grp in 0..<groups {
                                 gemm(transA: false, transB: false, m: kg, n: og, k: cols,
                                      a: columns + grp * kg * cols, lda: cols, b: dyT + grp * og, ldb: outC,
-                                     beta: first ? 0 : 1, c: partialW + grp * og * kg, ldc: og)
+                                     beta: 0, c: (first ? partialW : blockW) + grp * og * kg, ldc: og)
                             }
                         } else {
                             for grp in 0..<groups {
                                 gemm(transA: false, transB: true, m: og, n: kg, k: cols,
                                      a: dy + grp * og * cols, lda: cols, b: columns + grp * kg * cols, ldb: cols,
-                                     beta: first ? 0 : 1, c: partialW + grp * og * kg, ldc: kg)
+                                     beta: 0, c: (first ? partialW : blockW) + grp * og * kg, ldc: kg)
                             }
                         }
+                        if !first { for j in 0..<weightCount { partialW[j] += blockW[j] } }
                     }
                     if let pdx {
                         let dimage = pdx + start * inImage
@@ -219,26 +246,75 @@ extension Kernels {
                     }
                 }
             }
-            // Sum the per-chunk partials in chunk order.
-            for c in 0..<chunks {
-                let base = scratch + c * chunkStride + colFloats + dyFloats
-                if let dw {
-                    let d = dw.data
-                    if transposedWeightGrad {
-                        for grp in 0..<groups {
-                            let dg = d + grp * og * kg, bg = base + grp * og * kg
-                            for o in 0..<og { for r in 0..<kg { dg[o * kg + r] += bg[r * og + o] } }
-                        }
-                    } else {
-                        for j in 0..<weightCount { d[j] += base[j] }
-                    }
-                }
-                if let db {
-                    let d = db.data, b = base + dwFloats
-                    for j in 0..<outC { d[j] += b[j] }
+            if perBlock {
+                addBlockPartials(partials, stride: partialStride, blocks: blocks, sum: partials + partialStride * tasks, weight: dw, bias: db,
+                                 transposed: transposedWeightGrad, groups: groups, og: og, kg: kg)
+            } else {
+                for t in 0..<tasks {
+                    addPartial(partials + t * partialStride, weight: dw, bias: db.map { ($0, dwFloats) },
+                               transposed: transposedWeightGrad, groups: groups, og: og, kg: kg)
                 }
             }
         }
         return (dx, dw, db)
+    }
+}
+
+extension Kernels {
+    /// Floats of per-block partial gradients a convolution's backward pass may keep (16 MiB).
+    nonisolated(unsafe) static var blockPartialsBudget = 4 << 20
+
+    /// dW += one chunk's partial weight gradient (stored as dWᵀ per group when `transposed`), and
+    /// db += its bias partial (at `bias.offset` floats after the weight's).
+    static func addPartial(_ base: UnsafePointer<Float>, weight dw: Tensor?, bias: (Tensor, offset: Int)?,
+                           transposed: Bool, groups: Int, og: Int, kg: Int) {
+        if let dw {
+            let d = dw.data
+            if transposed {
+                for grp in 0..<groups {
+                    let dg = d + grp * og * kg, bg = base + grp * og * kg
+                    for o in 0..<og { for r in 0..<kg { dg[o * kg + r] += bg[r * og + o] } }
+                }
+            } else {
+                for j in 0..<dw.count { d[j] += base[j] }
+            }
+        }
+        if let (db, offset) = bias {
+            let d = db.data, b = base + offset
+            for j in 0..<db.count { d[j] += b[j] }
+        }
+    }
+
+    /// The per-block partials added up chunk by chunk, in the order a chunk accumulates them in
+    /// place: its blocks' weight gradients in turn, and its images' bias sums in turn starting
+    /// from 0; then each chunk's sums into dW and db, in chunk order.
+    /// `sum`: room for the weight's floats (`Scratch.stride`) and the bias's.
+    static func addBlockPartials(_ partials: UnsafeMutablePointer<Float>, stride: Int, blocks: ConvBlocks,
+                                 sum: UnsafeMutablePointer<Float>, weight dw: Tensor?, bias db: Tensor?,
+                                 transposed: Bool, groups: Int, og: Int, kg: Int) {
+        let weightFloats = dw.map { Scratch.stride($0.count) } ?? 0
+        let outC = db?.count ?? 0
+        do {
+            for c in 0..<blocks.chunkCount {
+                let chunk = blocks.blocks(ofChunk: c)
+                guard !chunk.isEmpty else { continue }
+                if let dw {
+                    sum.update(from: partials + chunk.lowerBound * stride, count: dw.count)
+                    for i in chunk.dropFirst() {
+                        let g = partials + i * stride
+                        for j in 0..<dw.count { sum[j] += g[j] }
+                    }
+                }
+                if db != nil {
+                    let s = sum + weightFloats
+                    s.update(repeating: 0, count: outC)
+                    for i in chunk {
+                        let images = partials + i * stride + weightFloats
+                        for b in 0..<blocks[i].count { for o in 0..<outC { s[o] += images[b * outC + o] } }
+                    }
+                }
+                addPartial(sum, weight: dw, bias: db.map { ($0, weightFloats) }, transposed: transposed, groups: groups, og: og, kg: kg)
+            }
+        }
     }
 }
