@@ -39,15 +39,15 @@ public enum Parallel {
         run(chunks: chunks, slots: chunks) { c, _ in body(c, chunkRange(c, of: chunks, n: n)) }
     }
 
-    /// Calls `body(c, slot)` for each of `chunks` tasks (indices 0..<chunks), concurrently on
-    /// `slotCount(chunks:)` threads that take the next task as soon as they are free, so a thread
-    /// the machine slows down runs fewer tasks. `slot` (in 0..<slotCount) names the thread, for
-    /// per-thread scratch; results that must not depend on the thread go to per-task storage.
-    public static func forEachTask(_ chunks: Int, _ body: (_ task: Int, _ slot: Int) -> Void) {
-        guard chunks > 0 else { return }
-        let slots = slotCount(tasks: chunks)
-        if slots == 1 { for c in 0..<chunks { body(c, 0) }; return }
-        run(chunks: chunks, slots: slots, body)
+    /// Calls `body(t, slot)` for each task t in 0..<tasks, concurrently on `slotCount(tasks:)`
+    /// threads that take the next task as soon as they are free, so a thread the machine slows
+    /// down runs fewer tasks. `slot` (in 0..<slotCount) names the thread, for per-thread scratch;
+    /// results that must not depend on the thread go to per-task storage.
+    public static func forEachTask(_ tasks: Int, _ body: (_ task: Int, _ slot: Int) -> Void) {
+        guard tasks > 0 else { return }
+        let slots = slotCount(tasks: tasks)
+        if slots == 1 { for t in 0..<tasks { body(t, 0) }; return }
+        run(chunks: tasks, slots: slots, body)
     }
 
     /// Threads `forEachTask` uses for `tasks` tasks.
@@ -73,13 +73,14 @@ public enum Parallel {
     nonisolated(unsafe) private static var workers: WorkerPool?
     private static let poolLock = NSLock()
 
-    /// The worker pool, (re)built with enough workers for `chunks` participants; a pool that is replaced keeps
-    /// its threads asleep (thread counts change only in tests and benchmarks).
-    private static func pool(for chunks: Int) -> WorkerPool {
+    /// The worker pool, (re)built with enough workers for `participants` threads (the caller
+    /// included); a pool that is replaced keeps its threads asleep (thread counts change only in
+    /// tests and benchmarks).
+    private static func pool(for participants: Int) -> WorkerPool {
         poolLock.lock()
         defer { poolLock.unlock() }
-        if let workers, workers.workerCount >= chunks - 1 { return workers }
-        let pool = WorkerPool(workers: chunks - 1)
+        if let workers, workers.workerCount >= participants - 1 { return workers }
+        let pool = WorkerPool(workers: participants - 1)
         workers = pool
         return pool
     }

@@ -16,7 +16,7 @@ import Synchronization
 /// chunks write disjoint outputs or their own partial sums, which callers add in chunk order;
 /// scratch memory is per participant (`slot`), and every chunk runs in the caller's `Denormals` mode.
 final class WorkerPool: @unchecked Sendable {
-    /// Worker threads; the caller of `run` is the extra one and runs chunk 0.
+    /// Worker threads; the caller of `run` is the extra participant (slot 0).
     let workerCount: Int
 
     /// Bumped once per region; workers wait for it to change.

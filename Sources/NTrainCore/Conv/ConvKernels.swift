@@ -154,17 +154,16 @@ extension Kernels {
         let transposedWeightGrad = weightGrad && kg >= 96
         let dyTFloats = transposedWeightGrad ? Scratch.stride(outC * p * block) : 0
         // The weight and bias gradients are sums over the images of each thread-count chunk, in
-        // order, then over the chunks in order. Tasks are single blocks when their partial sums
-        // fit in `blockPartialsBudget` floats: any thread takes the next block (a thread the
-        // machine slows down hands work over), each block's weight gradient goes to its own slot
-        // and each image's bias sums to theirs, and the chains are added up afterwards in the
-        // same order. Otherwise a task is a whole chunk accumulating in place. Both give the same
-        // bits (a GEMM with beta = 1 rounds acc + C once, as the separate add does); tested.
-        // Per thread: columns, block gradient, padded image, dYᵀ.
+        // order, then over the chunks in order: each block's weight gradient is its own GEMM
+        // (beta = 0) added to the chunk's running sum, each image's bias sum likewise. Tasks are
+        // single blocks when their partials fit in `blockPartialsBudget` floats: any thread takes
+        // the next block (a thread the machine slows down hands work over), and the chains are
+        // added up afterwards in the same order. Otherwise a task is a whole chunk, adding as it
+        // goes. Both give the same bits (tested). A GEMM with beta = 1 would not: OpenBLAS may
+        // split a long inner dimension and round the accumulation differently.
+        // Per thread: columns, block gradient, padded image, dYᵀ, a block's weight gradient.
         let perBlock = blocks.count > blocks.chunkCount
             && blocks.count * (dwFloats + Scratch.stride(block * outC)) <= blockPartialsBudget
-        // A chunk's later blocks compute their weight gradient apart and add it, as the per-block
-        // sums do (OpenBLAS's beta = 1 may split the inner dimension and round differently).
         let blockWFloats = perBlock ? 0 : dwFloats
         let slotStride = colFloats + dyFloats + padFloats + dyTFloats + blockWFloats
         let dbTaskFloats = biasGrad ? (perBlock ? Scratch.stride(block * outC) : dbFloats) : 0
@@ -247,8 +246,8 @@ extension Kernels {
                 }
             }
             if perBlock {
-                addBlockPartials(partials, stride: partialStride, blocks: blocks, sum: partials + partialStride * tasks, weight: dw, bias: db,
-                                 transposed: transposedWeightGrad, groups: groups, og: og, kg: kg)
+                addBlockPartials(partials, stride: partialStride, blocks: blocks, sum: partials + partialStride * tasks,
+                                 weight: dw, bias: db, transposed: transposedWeightGrad, groups: groups, og: og, kg: kg)
             } else {
                 for t in 0..<tasks {
                     addPartial(partials + t * partialStride, weight: dw, bias: db.map { ($0, dwFloats) },
