@@ -8,6 +8,8 @@ final class ReluMaxPoolTests: XCTestCase {
         ([2, 3, 9, 7], (2, 2), nil, (0, 0)),        // odd sizes: the last row/column is not pooled
         ([2, 2, 9, 10], (3, 3), (2, 2), (1, 1)),    // overlapping, padded windows
         ([1, 5, 6, 6], (3, 2), (1, 2), (0, 1)),
+        ([2, 3, 28, 28], (2, 2), nil, (0, 0)),      // backward in SIMD lanes: 14 windows a row, overlapping groups
+        ([1, 2, 4, 32], (2, 2), nil, (0, 0)),       // 16 windows a row: two whole groups
     ]
 
     private func bits(_ x: Tensor, _ r: Tensor, _ op: (Tensor) -> Tensor) -> [[UInt32]] {
@@ -30,6 +32,7 @@ final class ReluMaxPoolTests: XCTestCase {
                 x.data[11] = .infinity
                 let outShape = x.maxPool2d(kernel: c.kernel, stride: c.stride, padding: c.padding).shape
                 let r = Tensor(shape: outShape, scalars: (0..<outShape.count).map { _ in rng.uniform(-1, 1) })
+                for j in stride(from: 5, to: r.count, by: 13) { r.data[j] = -0.0 }  // −0 gradients become +0
                 let expected = bits(x, r) { $0.relu().maxPool2d(kernel: c.kernel, stride: c.stride, padding: c.padding) }
                 let got = bits(x, r) { $0.reluMaxPool2d(kernel: c.kernel, stride: c.stride, padding: c.padding) }
                 XCTAssertEqual(got[0], expected[0], "case \(i), \(threads) threads: output")

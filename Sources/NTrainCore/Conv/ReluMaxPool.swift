@@ -40,15 +40,56 @@ extension Kernels {
         let planes = g.batch * g.channels, planeIn = g.height * g.width, planeOut = g.outHeight * g.outWidth
         let pg = grad.data, py = output.data, pi = indices.int32Data, pd = dx.data
         guard planeOut > 0 else { dx.zero(); return dx }
+        // 2×2 windows tiling the plane exactly, 8 or more to a row: every input pixel is written
+        // once, from its window, in SIMD lanes (no zero fill, no scatter).
+        let dense = g.isTwoByTwo && g.height == 2 * g.outHeight && g.width == 2 * g.outWidth && g.outWidth >= 8
         Parallel.forEachChunk(planes, minChunk: planesPerChunk(planeIn)) { _, range in
             for plane in range {
                 let d = pd + plane * planeIn, k = plane * planeOut
-                d.update(repeating: 0, count: planeIn)
                 let gp = pg + k, yp = py + k, ip = pi + k
+                if dense {
+                    reluMaxPool2x2BackwardPlane(gp, yp, ip, width: g.width, outHeight: g.outHeight, outWidth: g.outWidth, into: d)
+                    continue
+                }
+                d.update(repeating: 0, count: planeIn)
                 for j in 0..<planeOut { d[Int(ip[j])] += yp[j] > 0 ? gp[j] : 0 }
             }
         }
         return dx
+    }
+
+    /// One plane of `reluMaxPool2dBackward` for 2×2 windows that tile it exactly: each window's
+    /// four input pixels get its gradient at the argmax and +0 elsewhere, eight windows at a time
+    /// (a row's last group overlaps the one before when the row is not a multiple of 8). The same
+    /// bits as zero fill and scatter: the gradient is written as 0 + g (−0 becomes +0).
+    @inline(__always)
+    static func reluMaxPool2x2BackwardPlane(
+        _ gp: UnsafePointer<Float>, _ yp: UnsafePointer<Float>, _ ip: UnsafePointer<Int32>,
+        width w: Int, outHeight oh: Int, outWidth ow: Int, into d: UnsafeMutablePointer<Float>
+    ) {
+        let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14), down = Int32(w)
+        for oy in 0..<oh {
+            let row = oy * ow, base = Int32(2 * oy * w)
+            let top = d + 2 * oy * w, bottom = top + w
+            var ox = 0
+            while true {
+                let g = UnsafeRawPointer(gp + row + ox).loadUnaligned(as: SIMD8<Float>.self)
+                let y = UnsafeRawPointer(yp + row + ox).loadUnaligned(as: SIMD8<Float>.self)
+                let at = UnsafeRawPointer(ip + row + ox).loadUnaligned(as: SIMD8<Int32>.self)
+                let v = g.replacing(with: 0, where: .!(y .> 0)) + 0
+                let col = lanes &+ (base + Int32(2 * ox))
+                let zero = SIMD8<Float>()
+                var upper = SIMD16<Float>(), lower = SIMD16<Float>()
+                upper.evenHalf = zero.replacing(with: v, where: at .== col)
+                upper.oddHalf = zero.replacing(with: v, where: at .== col &+ 1)
+                lower.evenHalf = zero.replacing(with: v, where: at .== col &+ down)
+                lower.oddHalf = zero.replacing(with: v, where: at .== col &+ (down + 1))
+                UnsafeMutableRawPointer(top + 2 * ox).storeBytes(of: upper, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(bottom + 2 * ox).storeBytes(of: lower, as: SIMD16<Float>.self)
+                if ox + 8 == ow { break }
+                ox = Swift.min(ox + 8, ow - 8)
+            }
+        }
     }
 }
 
