@@ -69,16 +69,23 @@ extension Kernels {
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         precondition(grad.shape == pg.outputShape && output.shape == pg.outputShape && indices.shape == pg.outputShape,
                      "conv2dReluMaxPool backward: gradient \(grad.shape) ≠ output \(pg.outputShape)")
-        let p = g.columnPixels, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
+        let p = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels, pooled = pg.outHeight * pg.outWidth
         let pgrad = grad.data, py = output.data, pi = indices.int32Data
+        // Windows tiling the convolution output exactly: each plane of dy written once (SIMD).
+        let dense = pg.isTwoByTwo && g.outHeight == 2 * pg.outHeight && g.outWidth == 2 * pg.outWidth
+            && pg.outWidth >= 8 && p == g.outHeight * rs
         return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
                             biasGrad: biasGrad, columns: nil, gathersEveryBlock: true) { start, nb, dy in
             let cols = nb * p
-            dy.update(repeating: 0, count: outC * cols)
+            if !dense { dy.update(repeating: 0, count: outC * cols) }
             for b in 0..<nb {
                 for o in 0..<outC {
                     let k = ((start + b) * outC + o) * pooled
                     let gp = pgrad + k, yp = py + k, ip = pi + k, d = dy + o * cols + b * p
+                    if dense {
+                        reluMaxPool2x2BackwardPlane(gp, yp, ip, rowStride: rs, outHeight: pg.outHeight, outWidth: pg.outWidth, into: d)
+                        continue
+                    }
                     for j in 0..<pooled { d[Int(ip[j])] += yp[j] > 0 ? gp[j] : 0 }
                 }
             }

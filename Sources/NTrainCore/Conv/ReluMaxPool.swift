@@ -48,7 +48,7 @@ extension Kernels {
                 let d = pd + plane * planeIn, k = plane * planeOut
                 let gp = pg + k, yp = py + k, ip = pi + k
                 if dense {
-                    reluMaxPool2x2BackwardPlane(gp, yp, ip, width: g.width, outHeight: g.outHeight, outWidth: g.outWidth, into: d)
+                    reluMaxPool2x2BackwardPlane(gp, yp, ip, rowStride: g.width, outHeight: g.outHeight, outWidth: g.outWidth, into: d)
                     continue
                 }
                 d.update(repeating: 0, count: planeIn)
@@ -58,19 +58,22 @@ extension Kernels {
         return dx
     }
 
-    /// One plane of `reluMaxPool2dBackward` for 2×2 windows that tile it exactly: each window's
-    /// four input pixels get its gradient at the argmax and +0 elsewhere, eight windows at a time
-    /// (a row's last group overlaps the one before when the row is not a multiple of 8). The same
-    /// bits as zero fill and scatter: the gradient is written as 0 + g (−0 becomes +0).
+    /// One plane of the ReLU → max-pool gradient for 2×2 windows that tile its 2·oh rows and
+    /// first 2·ow columns exactly (8 or more windows to a row; rows `rowStride` floats apart,
+    /// extra columns set to 0): each window's four pixels get its gradient at the argmax and +0
+    /// elsewhere, eight windows at a time (a row's last group overlaps the one before when the row
+    /// is not a multiple of 8). The same bits as zero fill and scatter: the gradient is written as
+    /// 0 + g (−0 becomes +0).
     @inline(__always)
     static func reluMaxPool2x2BackwardPlane(
         _ gp: UnsafePointer<Float>, _ yp: UnsafePointer<Float>, _ ip: UnsafePointer<Int32>,
-        width w: Int, outHeight oh: Int, outWidth ow: Int, into d: UnsafeMutablePointer<Float>
+        rowStride w: Int, outHeight oh: Int, outWidth ow: Int, into d: UnsafeMutablePointer<Float>
     ) {
         let lanes = SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14), down = Int32(w)
         for oy in 0..<oh {
             let row = oy * ow, base = Int32(2 * oy * w)
             let top = d + 2 * oy * w, bottom = top + w
+            for j in (2 * ow)..<w { top[j] = 0; bottom[j] = 0 }  // a few floats: no memset call
             var ox = 0
             while true {
                 let g = UnsafeRawPointer(gp + row + ox).loadUnaligned(as: SIMD8<Float>.self)
