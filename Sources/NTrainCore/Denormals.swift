@@ -8,8 +8,8 @@ import CFloatMath
 /// epochs went from 17,900 to 8,500 images/s over 10 epochs. Flushed, they are ±0 (a change of at
 /// most 2⁻¹²⁶ per value), and the run keeps its speed.
 ///
-/// The mode belongs to a thread. `Parallel.forEachChunk` runs every chunk in the mode of the
-/// thread that called it, so results never depend on which thread ran a chunk.
+/// The mode belongs to a thread. `Parallel.forEachChunk` and `forEachTask` run every chunk in the
+/// mode of the thread that called them, so results never depend on which thread ran a chunk.
 public enum Denormals {
     /// Whether the calling thread flushes subnormal results and inputs to zero.
     public static var flushedToZero: Bool { ntrain_flushes_denormals() != 0 }

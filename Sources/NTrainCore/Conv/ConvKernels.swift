@@ -293,27 +293,25 @@ extension Kernels {
                                  transposed: Bool, groups: Int, og: Int, kg: Int) {
         let weightFloats = dw.map { Scratch.stride($0.count) } ?? 0
         let outC = db?.count ?? 0
-        do {
-            for c in 0..<blocks.chunkCount {
-                let chunk = blocks.blocks(ofChunk: c)
-                guard !chunk.isEmpty else { continue }
-                if let dw {
-                    sum.update(from: partials + chunk.lowerBound * stride, count: dw.count)
-                    for i in chunk.dropFirst() {
-                        let g = partials + i * stride
-                        for j in 0..<dw.count { sum[j] += g[j] }
-                    }
+        for c in 0..<blocks.chunkCount {
+            let chunk = blocks.blocks(ofChunk: c)
+            guard !chunk.isEmpty else { continue }
+            if let dw {
+                sum.update(from: partials + chunk.lowerBound * stride, count: dw.count)
+                for i in chunk.dropFirst() {
+                    let g = partials + i * stride
+                    for j in 0..<dw.count { sum[j] += g[j] }
                 }
-                if db != nil {
-                    let s = sum + weightFloats
-                    s.update(repeating: 0, count: outC)
-                    for i in chunk {
-                        let images = partials + i * stride + weightFloats
-                        for b in 0..<blocks[i].count { for o in 0..<outC { s[o] += images[b * outC + o] } }
-                    }
-                }
-                addPartial(sum, weight: dw, bias: db.map { ($0, weightFloats) }, transposed: transposed, groups: groups, og: og, kg: kg)
             }
+            if db != nil {
+                let s = sum + weightFloats
+                s.update(repeating: 0, count: outC)
+                for i in chunk {
+                    let images = partials + i * stride + weightFloats
+                    for b in 0..<blocks[i].count { for o in 0..<outC { s[o] += images[b * outC + o] } }
+                }
+            }
+            addPartial(sum, weight: dw, bias: db.map { ($0, weightFloats) }, transposed: transposed, groups: groups, og: og, kg: kg)
         }
     }
 }

@@ -73,7 +73,7 @@ extension Kernels {
         let pgrad = grad.data, py = output.data, pi = indices.int32Data
         // Windows tiling the convolution output exactly: each plane of dy written once (SIMD).
         let dense = pg.isTwoByTwo && g.outHeight == 2 * pg.outHeight && g.outWidth == 2 * pg.outWidth
-            && pg.outWidth >= 8 && p == g.outHeight * rs
+            && pg.outWidth >= 8
         return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
                             biasGrad: biasGrad, columns: nil, gathersEveryBlock: true) { start, nb, dy in
             let cols = nb * p

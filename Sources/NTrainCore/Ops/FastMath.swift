@@ -24,17 +24,7 @@ extension Kernels {
     @inline(__always)
     static func expOfNonPositive(_ x: Float) -> Float {
         let lo: Float = -87.33654
-        let xc = Swift.max(x, lo)
-        let shifter: Float = 12582912
-        let n = (xc * 1.44269504088896341 + shifter) - shifter
-        let r = mulAdd(n, 2.12194440e-4, mulAdd(n, -0.693359375, xc))
-        var p: Float = 1.9875691500e-4
-        p = mulAdd(p, r, 1.3981999507e-3)
-        p = mulAdd(p, r, 8.3334519073e-3)
-        p = mulAdd(p, r, 4.1665795894e-2)
-        p = mulAdd(p, r, 1.6666665459e-1)
-        p = mulAdd(p, r, 5.0000001201e-1)
-        let e = mulAdd(p, r * r, r + 1)
+        let (e, n) = expParts(Swift.max(x, lo), fused: true)
         let y = e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
         let clamped = x < lo ? 0 : y
         return x != x ? x : clamped
@@ -54,19 +44,21 @@ extension Kernels {
     }
 
     /// eˣ = e·2ⁿ for x already clamped to exp's range: n = round(x / ln 2) (the 1.5·2²³ trick,
-    /// round-to-nearest-even, SSE2 friendly) and e = e^r of the remainder by a degree-6 polynomial.
+    /// round-to-nearest-even, SSE2 friendly) and e = e^r of the remainder by a degree-6 polynomial,
+    /// its steps as `mulAdd` when `fused` (GELU′) or as a multiply and an add (`exp`).
     @inline(__always)
-    static func expParts(_ xc: Float) -> (e: Float, n: Float) {
+    static func expParts(_ xc: Float, fused: Bool = false) -> (e: Float, n: Float) {
+        @inline(__always) func step(_ a: Float, _ b: Float, _ c: Float) -> Float { fused ? mulAdd(a, b, c) : a * b + c }
         let shifter: Float = 12582912
         let n = (xc * 1.44269504088896341 + shifter) - shifter
-        let r = (xc - n * 0.693359375) - n * -2.12194440e-4
+        let r = step(n, 2.12194440e-4, step(n, -0.693359375, xc))
         var p: Float = 1.9875691500e-4
-        p = p * r + 1.3981999507e-3
-        p = p * r + 8.3334519073e-3
-        p = p * r + 4.1665795894e-2
-        p = p * r + 1.6666665459e-1
-        p = p * r + 5.0000001201e-1
-        return (p * (r * r) + r + 1, n)
+        p = step(p, r, 1.3981999507e-3)
+        p = step(p, r, 8.3334519073e-3)
+        p = step(p, r, 4.1665795894e-2)
+        p = step(p, r, 1.6666665459e-1)
+        p = step(p, r, 5.0000001201e-1)
+        return (fused ? mulAdd(p, r * r, r + 1) : p * (r * r) + r + 1, n)
     }
 }
 
