@@ -3,30 +3,39 @@ import XCTest
 @testable import NTrainCore
 
 /// The GPU op check: runs each CUDA kernel on a real GPU and compares it with the CPU kernel it
-/// mirrors (forward and backward). Skips where no CUDA device can be opened, so it passes
-/// trivially in CI; scripts/gpu_check.sh runs it on a GPU machine. Not yet run on a GPU (see
-/// docs/gpu.md): the first GPU run validates these checks as much as the kernels.
-final class CUDAOpCheckTests: XCTestCase {
-    private static let context: Result<CUDAContext, Error> = Result {
+/// mirrors (forward and backward). Skips where no CUDA device can be opened; scripts/gpu_check.sh
+/// runs it on a GPU machine. `CUDAEmulatedOpCheckTests` runs the same checks on the CUDA host
+/// emulator, which checks the kernels' logic and launches everywhere (not the hardware).
+class CUDAOpCheckTests: XCTestCase {
+    /// Opens the device the checks run on (overridden by the emulated variant).
+    class func makeContext() throws -> CUDAContext {
         let index = Int(ProcessInfo.processInfo.environment["NTRAIN_GPU_CHECK_DEVICE"] ?? "0") ?? 0
         return try CUDAContext(device: index)
     }
 
-    private func gpu() throws -> CUDAContext {
+    /// How a skip names what was missing.
+    class var unavailableMessage: String { "no usable GPU for the CUDA op check" }
+
+    nonisolated(unsafe) private static var contexts: [ObjectIdentifier: Result<CUDAContext, Error>] = [:]
+
+    func gpu() throws -> CUDAContext {
+        let key = ObjectIdentifier(type(of: self))
+        let result = Self.contexts[key] ?? Result { try type(of: self).makeContext() }
+        Self.contexts[key] = result
         do {
-            return try Self.context.get()
+            return try result.get()
         } catch {
-            throw XCTSkip("no usable GPU for the CUDA op check: \(error)")
+            throw XCTSkip("\(type(of: self).unavailableMessage): \(error)")
         }
     }
 
-    private var rng = RandomGenerator(seed: 6)
+    var rng = RandomGenerator(seed: 6)
 
-    private func random(_ shape: Shape, _ lo: Float = -2, _ hi: Float = 2) -> Tensor {
+    func random(_ shape: Shape, _ lo: Float = -2, _ hi: Float = 2) -> Tensor {
         Tensor(shape: shape, scalars: (0..<shape.count).map { _ in rng.uniform(lo, hi) })
     }
 
-    private func assertClose(_ gpu: Tensor, _ cpu: Tensor, rtol: Float = 1e-5, atol: Float = 1e-6, _ what: String,
+    func assertClose(_ gpu: Tensor, _ cpu: Tensor, rtol: Float = 1e-5, atol: Float = 1e-6, _ what: String,
                              file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(gpu.shape, cpu.shape, what, file: file, line: line)
         let g = gpu.scalars, c = cpu.scalars
@@ -39,7 +48,7 @@ final class CUDAOpCheckTests: XCTestCase {
     }
 
     /// Runs a grid-stride kernel and downloads `out` shaped `shape`.
-    private func run(_ ctx: CUDAContext, _ entry: String, elements: Int, _ args: CUDAKernelArguments,
+    func run(_ ctx: CUDAContext, _ entry: String, elements: Int, _ args: CUDAKernelArguments,
                      out: CUDABuffer, shape: Shape) throws -> Tensor {
         try ctx.launch(entry, elements: elements, arguments: args)
         return try ctx.download(out, shape: shape)
