@@ -54,7 +54,7 @@ extension Tensor {
             seed = gradient
         } else {
             precondition(count == 1, "backward() without a gradient needs a scalar, shape is \(shape)")
-            seed = Tensor.full(shape, 1)
+            seed = Tensor.full(shape, 1, device: device)
         }
         guard requiresGrad else { return }
 
@@ -112,6 +112,10 @@ extension Tensor {
     @discardableResult
     public func addingInPlace(_ other: Tensor) -> Tensor {
         precondition(other.shape == shape, "in-place add: \(other.shape) into \(shape)")
+        if device != .cpu {
+            CUDAOps.accumulate(self, other)
+            return self
+        }
         let a = data, b = other.data
         for i in 0..<count { a[i] += b[i] }
         return self

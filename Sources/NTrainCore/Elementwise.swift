@@ -44,15 +44,17 @@ public enum Kernels {
         return out
     }
 
-    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { binary(a, b, +) }
-    public static func sub(_ a: Tensor, _ b: Tensor) -> Tensor { binary(a, b, -) }
-    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor { binary(a, b, *) }
-    public static func div(_ a: Tensor, _ b: Tensor) -> Tensor { binary(a, b, /) }
-    public static func scale(_ a: Tensor, _ s: Float) -> Tensor { unary(a) { $0 * s } }
+    // These four, `scale` and `sumToShape` run on the tensors' device (CUDAOps on a GPU).
+    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { a.device == .cpu ? binary(a, b, +) : CUDAOps.binary("add", a, b) }
+    public static func sub(_ a: Tensor, _ b: Tensor) -> Tensor { a.device == .cpu ? binary(a, b, -) : CUDAOps.binary("sub", a, b) }
+    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor { a.device == .cpu ? binary(a, b, *) : CUDAOps.binary("mul", a, b) }
+    public static func div(_ a: Tensor, _ b: Tensor) -> Tensor { a.device == .cpu ? binary(a, b, /) : CUDAOps.binary("div", a, b) }
+    public static func scale(_ a: Tensor, _ s: Float) -> Tensor { a.device == .cpu ? unary(a) { $0 * s } : CUDAOps.scale(a, s) }
 
     /// Sums `g` (shaped like a broadcast result) down to `shape`, the gradient of broadcasting.
     public static func sumToShape(_ g: Tensor, _ shape: Shape) -> Tensor {
         if g.shape == shape { return g }
+        if g.device != .cpu { return CUDAOps.sumToShape(g, shape) }
         let out = Tensor.zeros(shape)
         let po = out.data, pg = g.data
         if shape.count == 1 {
@@ -114,14 +116,19 @@ extension Tensor {
     public static func / (a: Tensor, b: Tensor) -> Tensor {
         Kernels.div(a, b).recorded("div", inputs: [a, b]) { g in
             [a.requiresGrad ? Kernels.sumToShape(Kernels.div(g, b), a.shape) : nil,
-             b.requiresGrad ? Kernels.sumToShape(Kernels.binary(Kernels.mul(g, a), Kernels.mul(b, b)) { -$0 / $1 }, b.shape) : nil]
+             b.requiresGrad ? Kernels.sumToShape(negatedQuotient(Kernels.mul(g, a), Kernels.mul(b, b)), b.shape) : nil]
         }
     }
 
     public static prefix func - (a: Tensor) -> Tensor { a * -1 }
 
+    /// −x / y, the divisor's gradient.
+    private static func negatedQuotient(_ x: Tensor, _ y: Tensor) -> Tensor {
+        x.device == .cpu ? Kernels.binary(x, y) { -$0 / $1 } : CUDAOps.binary("neg_div", x, y)
+    }
+
     public static func + (a: Tensor, s: Float) -> Tensor {
-        Kernels.unary(a) { $0 + s }.recorded("add_scalar", inputs: [a]) { g in [g] }
+        (a.device == .cpu ? Kernels.unary(a) { $0 + s } : CUDAOps.addScalar(a, s)).recorded("add_scalar", inputs: [a]) { g in [g] }
     }
 
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }

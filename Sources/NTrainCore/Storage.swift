@@ -2,17 +2,42 @@ import Foundation
 
 /// A reference-counted, 64-byte aligned byte buffer. Buffers come from and return to `BufferPool`,
 /// so a training loop with fixed shapes stops calling malloc after its first step.
+///
+/// GPU tensors' storage holds a `CUDABuffer` instead (device memory from the device's caching
+/// allocator); its `bytes` point at a shared empty host block and must not be read (`Tensor.data`
+/// refuses GPU tensors).
 public final class Storage: @unchecked Sendable {
     public let bytes: UnsafeMutableRawPointer
     public let byteCount: Int
+    /// Where the bytes live.
+    public let device: Device
+    /// The device memory of a GPU storage (nil on the CPU, and after a failed allocation, which
+    /// `CUDARuntime` records and reports at the next check).
+    public let cuda: CUDABuffer?
 
-    /// Uninitialised storage of `byteCount` bytes.
+    /// Uninitialised host storage of `byteCount` bytes.
     public init(byteCount: Int) {
         self.byteCount = byteCount
         self.bytes = BufferPool.shared.take(byteCount: byteCount)
+        self.device = .cpu
+        self.cuda = nil
     }
 
-    deinit { BufferPool.shared.give(bytes, byteCount: byteCount) }
+    /// Storage over device memory of `device` (a GPU).
+    public init(cuda: CUDABuffer?, byteCount: Int, device: Device) {
+        precondition(device != .cpu, "Storage(cuda:) is for GPU devices")
+        self.byteCount = byteCount
+        self.bytes = Storage.noHostBytes
+        self.device = device
+        self.cuda = cuda
+    }
+
+    /// The device address of a GPU storage (0 when its allocation failed).
+    public var deviceAddress: CUDADevicePointer { cuda?.address ?? 0 }
+
+    nonisolated(unsafe) private static let noHostBytes = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+
+    deinit { if device == .cpu { BufferPool.shared.give(bytes, byteCount: byteCount) } }
 }
 
 /// Size-keyed free lists of aligned buffers (a caching allocator, as in PyTorch's CUDA allocator).

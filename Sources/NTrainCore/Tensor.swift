@@ -16,20 +16,23 @@ public final class Tensor: CustomStringConvertible {
     public internal(set) var gradNode: GradNode?
 
     /// Uninitialised tensor (contents are whatever the pool buffer held).
+    /// On a GPU the memory comes from the device's caching allocator (see `CUDARuntime`).
     public init(uninitialized shape: Shape, dtype: DType = .float32, device: Device = .cpu) {
         self.shape = shape
         self.dtype = dtype
         self.device = device
-        self.storage = Storage(byteCount: Swift.max(1, shape.count) * dtype.byteSize)
+        let bytes = Swift.max(1, shape.count) * dtype.byteSize
+        self.storage = device == .cpu ? Storage(byteCount: bytes) : CUDARuntime.storage(byteCount: bytes, device: device)
         self.requiresGrad = false
     }
 
-    /// A view of `storage` with another shape (same element count).
-    public init(sharing storage: Storage, shape: Shape, dtype: DType, device: Device = .cpu) {
+    /// A view of `storage` with another shape (same element count), on the storage's device.
+    public init(sharing storage: Storage, shape: Shape, dtype: DType, device: Device? = nil) {
         precondition(shape.count * dtype.byteSize <= storage.byteCount, "view larger than its storage")
+        precondition(device == nil || device == storage.device, "a view is on its storage's device")
         self.shape = shape
         self.dtype = dtype
-        self.device = device
+        self.device = storage.device
         self.storage = storage
         self.requiresGrad = false
     }
@@ -55,16 +58,28 @@ public final class Tensor: CustomStringConvertible {
     /// A scalar (rank-0) float32 tensor.
     public convenience init(_ value: Float) { self.init(shape: [], scalars: [value]) }
 
-    public static func zeros(_ shape: Shape, dtype: DType = .float32) -> Tensor {
+    public static func zeros(_ shape: Shape, dtype: DType = .float32, device: Device = .cpu) -> Tensor {
+        if device != .cpu { return CUDAOps.filled(shape, pattern: 0, dtype: dtype, device: device) }
         let t = Tensor(uninitialized: shape, dtype: dtype)
         t.storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(1, shape.count) * dtype.byteSize)
         return t
     }
 
-    public static func full(_ shape: Shape, _ value: Float) -> Tensor {
+    public static func full(_ shape: Shape, _ value: Float, device: Device = .cpu) -> Tensor {
+        if device != .cpu { return CUDAOps.filled(shape, pattern: value.bitPattern, device: device) }
         let t = Tensor(uninitialized: shape)
         t.data.initialize(repeating: value, count: shape.count)
         return t
+    }
+
+    /// This tensor on `device` (itself when it is already there), as PyTorch's `.to(device)`.
+    /// Gradients flow back to the original device.
+    public func to(_ device: Device) -> Tensor {
+        if device == self.device { return self }
+        let source = self.device
+        let moved = CUDAOps.transfer(self, to: device)
+        guard dtype == .float32 else { return moved }
+        return moved.recorded("to", inputs: [self]) { g in [CUDAOps.transfer(g, to: source)] }
     }
 
     public static func ones(_ shape: Shape) -> Tensor { full(shape, 1) }
@@ -77,12 +92,14 @@ public final class Tensor: CustomStringConvertible {
     /// Float32 elements; traps for other dtypes.
     public var data: UnsafeMutablePointer<Float> {
         precondition(dtype == .float32, "expected a float32 tensor, got \(dtype)")
+        precondition(device == .cpu, "host access to a \(device) tensor: copy it with .to(.cpu) first")
         return storage.bytes.assumingMemoryBound(to: Float.self)
     }
 
     /// Int32 elements (class indices); traps for other dtypes.
     public var int32Data: UnsafeMutablePointer<Int32> {
         precondition(dtype == .int32, "expected an int32 tensor, got \(dtype)")
+        precondition(device == .cpu, "host access to a \(device) tensor: copy it with .to(.cpu) first")
         return storage.bytes.assumingMemoryBound(to: Int32.self)
     }
 
@@ -100,6 +117,7 @@ public final class Tensor: CustomStringConvertible {
 
     /// Contents converted to Float, in row-major order (any dtype).
     public var scalars: [Float] {
+        if device != .cpu { return to(.cpu).scalars }
         let n = count
         switch dtype {
         case .float32: return Array(UnsafeBufferPointer(start: data, count: n))
@@ -122,6 +140,7 @@ public final class Tensor: CustomStringConvertible {
 
     /// A new tensor with the same contents and no autograd history.
     public func copy() -> Tensor {
+        if device != .cpu { return CUDAOps.copy(self) }
         let t = Tensor(uninitialized: shape, dtype: dtype, device: device)
         // Split across the kernels' threads when large (the gradient a parameter takes over each
         // step: conv_bn's fc1 is 1 MB); 256 KB at least per thread.
@@ -138,11 +157,19 @@ public final class Tensor: CustomStringConvertible {
     /// Overwrites this tensor's contents with `other`'s (same shape and dtype).
     public func assign(_ other: Tensor) {
         precondition(other.shape == shape && other.dtype == dtype, "assign: \(other.shape) \(other.dtype) into \(shape) \(dtype)")
+        if device == .cpu && other.device != .cpu {
+            return CUDAOps.download(other, into: storage.bytes)
+        }
+        if device != .cpu {
+            if other.storage !== storage { CUDAOps.assign(other.to(device), into: self) }
+            return
+        }
         if other.storage !== storage { storage.bytes.copyMemory(from: other.storage.bytes, byteCount: byteCount) }
     }
 
     /// Sets every element to zero.
     public func zero() {
+        if device != .cpu { return CUDAOps.fill(self, pattern: 0) }
         storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
     }
 

@@ -40,6 +40,13 @@ extension Tensor {
     /// [B, m, k]·[k, n] → [B, m, n] (one matrix applied to every batch entry).
     public func matmul(_ other: Tensor) -> Tensor {
         let a = self, b = other
+        if a.device != .cpu {
+            guard b.rank == 2 && (a.rank == 2 || a.rank == 3) else {
+                return CUDAOps.unsupported("batched matmul \(a.shape)·\(b.shape)", shape: a.shape, device: a.device)
+            }
+            precondition(b.shape[0] == a.shape[a.rank - 1], "matmul: inner dimensions differ in \(a.shape) · \(b.shape)")
+            return gpuMatmul(b)
+        }
         if b.rank == 2 && (a.rank == 2 || a.rank == 3) {
             let k = a.shape[a.rank - 1], n = b.shape[1]
             precondition(b.shape[0] == k, "matmul: inner dimensions differ in \(a.shape) · \(b.shape)")
@@ -98,6 +105,7 @@ extension Tensor {
                      "linear: input \(x.shape) does not match weight \(weight.shape) (expected [..., in] and [out, in])")
         let outF = weight.shape[0], inF = weight.shape[1]
         if let bias { precondition(bias.shape == [outF], "linear: bias \(bias.shape) should be [\(outF)] for weight \(weight.shape)") }
+        if x.device != .cpu { return gpuLinear(x, weight: weight, bias: bias) }
         let rows = x.count / Swift.max(1, inF)
         let out = Tensor(uninitialized: Shape(Array(x.shape.dims.dropLast()) + [outF]))
         let py = out.data

@@ -1,6 +1,7 @@
 extension Tensor {
     /// Sum of all elements, as a scalar tensor.
     public func sum() -> Tensor {
+        if device != .cpu { return gpuSum() }
         let shape = self.shape
         return Tensor(Kernels.sumContiguous(data, count)).recorded("sum", inputs: [self]) { g in
             [Tensor.full(shape, g.item())]
@@ -22,6 +23,7 @@ extension Tensor {
 
     /// Mean of all elements, as a scalar tensor.
     public func mean() -> Tensor {
+        if device != .cpu { return gpuMean() }
         let n = Float(count), shape = self.shape
         return Tensor(Kernels.sumContiguous(data, count) / n).recorded("mean", inputs: [self]) { g in
             [Tensor.full(shape, g.item() / n)]

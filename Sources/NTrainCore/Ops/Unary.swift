@@ -37,6 +37,7 @@ extension Kernels {
 extension Tensor {
     /// Elementwise eˣ.
     public func exp() -> Tensor {
+        if device != .cpu { return gpuActivation("exp", savesOutput: true) }
         let y = Kernels.map(self) { x, o, r in Kernels.exp(x + r.lowerBound, into: o + r.lowerBound, count: r.count) }
         return y.recorded("exp", inputs: [self]) { g in
             [Kernels.map2(g, y) { g, y, o, r in for i in r { o[i] = g[i] * y[i] } }]
@@ -45,6 +46,7 @@ extension Tensor {
 
     /// Elementwise natural logarithm.
     public func log() -> Tensor {
+        if device != .cpu { return gpuActivation("log", savesOutput: false) }
         let x = self
         return Kernels.map(x) { x, o, r in for i in r { o[i] = Foundation.log(x[i]) } }
             .recorded("log", inputs: [x]) { g in
@@ -54,6 +56,7 @@ extension Tensor {
 
     /// Elementwise square root.
     public func sqrt() -> Tensor {
+        if device != .cpu { return gpuActivation("sqrt", savesOutput: true) }
         let y = Kernels.map(self) { x, o, r in for i in r { o[i] = ntrain_sqrtf(x[i]) } }
         return y.recorded("sqrt", inputs: [self]) { g in
             [Kernels.map2(g, y) { g, y, o, r in for i in r { o[i] = g[i] * 0.5 / y[i] } }]
@@ -62,6 +65,7 @@ extension Tensor {
 
     /// Elementwise |x|; the gradient at 0 is 0, as in PyTorch.
     public func abs() -> Tensor {
+        if device != .cpu { return gpuActivation("abs", savesOutput: false) }
         let x = self
         return Kernels.map(x) { x, o, r in for i in r { o[i] = Swift.abs(x[i]) } }
             .recorded("abs", inputs: [x]) { g in
@@ -76,6 +80,7 @@ extension Tensor {
 
     /// Elementwise xᵖ.
     public func pow(_ p: Float) -> Tensor {
+        if device != .cpu { return gpuPow(p) }
         let x = self
         let y: Tensor
         if p == 2 {
@@ -99,6 +104,7 @@ extension Tensor {
         let x = self
         let a = lo ?? -Float.infinity, b = hi ?? Float.infinity
         precondition(!(a > b), "clamp: min \(a) is larger than max \(b)")
+        if device != .cpu { return gpuClamp(a, b) }
         return Kernels.map(x) { x, o, r in for i in r { o[i] = Swift.min(Swift.max(x[i], a), b) } }
             .recorded("clamp", inputs: [x]) { g in
                 [Kernels.map2(g, x) { g, x, o, r in for i in r {

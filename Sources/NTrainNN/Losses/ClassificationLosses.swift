@@ -6,6 +6,10 @@ import NTrainCore
 /// `F.cross_entropy`. Backward is (softmax − q) / N.
 public func crossEntropy(_ logits: Tensor, _ targets: Tensor, labelSmoothing: Float = 0) -> Tensor {
     let (n, c) = checkClassInputs(logits, targets, "cross_entropy")
+    if logits.device != .cpu {
+        let (loss, backward) = CUDAOps.crossEntropy(logits, targets.to(logits.device), n: n, c: c, labelSmoothing: labelSmoothing)
+        return loss.recorded("cross_entropy", inputs: [logits]) { g in [backward(g)] }
+    }
     let x = logits.data, t = targets.int32Data
     let probs = Tensor(uninitialized: [n, c])
     let pp = probs.data
@@ -51,6 +55,10 @@ public func crossEntropy(_ logits: Tensor, _ targets: Tensor, labelSmoothing: Fl
 /// Mean negative log-likelihood of log-probabilities [N, C] at class indices [N] (`F.nll_loss`).
 public func nllLoss(_ logProbabilities: Tensor, _ targets: Tensor) -> Tensor {
     let (n, c) = checkClassInputs(logProbabilities, targets, "nll")
+    if logProbabilities.device != .cpu {
+        let (loss, backward) = CUDAOps.nllLoss(logProbabilities, targets.to(logProbabilities.device), n: n, c: c)
+        return loss.recorded("nll", inputs: [logProbabilities]) { g in [backward(g)] }
+    }
     let x = logProbabilities.data, t = targets.int32Data
     var total = 0.0
     for i in 0..<n { total -= Double(x[i * c + Int(t[i])]) }
@@ -67,8 +75,10 @@ private func checkClassInputs(_ scores: Tensor, _ targets: Tensor, _ name: Strin
     precondition(scores.rank == 2, "\(name): expected scores [N, C], got \(scores.shape)")
     precondition(targets.dtype == .int32 && targets.shape == [scores.shape[0]], "\(name): expected int32 targets [\(scores.shape[0])], got \(targets.dtype) \(targets.shape)")
     let n = scores.shape[0], c = scores.shape[1]
+    // Checked on the host (targets on a GPU are read back; the trainer passes host targets).
+    let host = targets.to(.cpu)
     for i in 0..<n {
-        let k = Int(targets.int32Data[i])
+        let k = Int(host.int32Data[i])
         precondition(k >= 0 && k < c, "\(name): target \(k) at index \(i) is outside 0..<\(c)")
     }
     return (n, c)
