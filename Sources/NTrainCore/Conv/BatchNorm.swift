@@ -112,6 +112,10 @@ extension Tensor {
             guard let t else { continue }
             precondition(t.shape == [c], "batchNorm: \(name) must be [\(c)] for input \(shape), got \(t.shape)")
         }
+        if device != .cpu {
+            return gpuBatchNorm(n: n, c: c, s: s, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
+                                training: training, momentum: momentum, eps: eps)
+        }
         let mean: Tensor, invStd = Tensor(uninitialized: [c])
         if training {
             let count = n * s

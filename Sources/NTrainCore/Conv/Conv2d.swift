@@ -12,6 +12,7 @@ extension Tensor {
             try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
         }
         let x = self
+        if device != .cpu { return gpuConv2d(weight: weight, bias: bias, geometry: g) }
         // Training keeps the unfolded input for the weight gradient instead of unfolding it twice.
         let columns = GradMode.isEnabled && weight.requiresGrad && !g.isPointwise && g.batch > 0
             ? Tensor(uninitialized: [g.batch, g.columnFloatsPerImage]) : nil

@@ -66,6 +66,10 @@ extension Tensor {
         let (g, pg) = fusedGeometries(weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups,
                                       poolOp: "avgPool2d", poolKernel: poolKernel, poolStride: poolStride, poolPadding: poolPadding)
         let x = self
+        if device != .cpu {
+            return gpuConv2d(weight: weight, bias: bias, geometry: g).gelu()
+                .avgPool2d(kernel: poolKernel, stride: poolStride, padding: poolPadding)
+        }
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         let saving = GradMode.isEnabled && inputs.contains { $0.requiresGrad }
         let (out, derivative) = Kernels.conv2dGeluAvgPool(x, weight: weight, bias: bias, geometry: g, pool: pg, saving: saving)

@@ -105,6 +105,10 @@ extension Tensor {
         let (g, pg) = fusedGeometries(weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups,
                                       poolOp: "maxPool2d", poolKernel: poolKernel, poolStride: poolStride, poolPadding: poolPadding)
         let x = self
+        if device != .cpu {
+            return gpuConv2d(weight: weight, bias: bias, geometry: g).relu()
+                .maxPool2d(kernel: poolKernel, stride: poolStride, padding: poolPadding)
+        }
         let (out, indices) = Kernels.conv2dReluMaxPool(x, weight: weight, bias: bias, geometry: g, pool: pg)
         let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
         return out.recorded("conv2d_relu_max_pool2d", inputs: inputs) { [unowned out] grad in

@@ -18,7 +18,8 @@ extension Tensor {
     public func dropout(p: Float, training: Bool, generator: inout RandomGenerator) -> Tensor {
         precondition(p >= 0 && p <= 1, "dropout: probability must be in [0, 1], got \(p)")
         guard training, p > 0 else { return self }
-        let mask = Kernels.dropoutMask(shape, p: p, generator: &generator)
+        // On a GPU the mask is drawn on the host (the same mask as on the CPU) and copied over.
+        let mask = Kernels.dropoutMask(shape, p: p, generator: &generator).to(device)
         return Kernels.mul(self, mask).recorded("dropout", inputs: [self]) { g in [Kernels.mul(g, mask)] }
     }
 }
