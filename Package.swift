@@ -34,7 +34,7 @@ let package = Package(
         .testTarget(name: "NTrainCoreTests", dependencies: ["NTrainCore", "NTrainCUDAEmulator"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NTrainNNTests", dependencies: ["NTrainNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NTrainDataTests", dependencies: ["NTrainData"]),
-        .testTarget(name: "NTrainEngineTests", dependencies: ["NTrainEngine"]),
+        .testTarget(name: "NTrainEngineTests", dependencies: ["NTrainEngine", "NTrainCUDAEmulator"]),
         .testTarget(name: "ntrainTests", dependencies: ["NTrainEngine", "NTrainCPUCheck"]),
     ],
     swiftLanguageModes: [.v5]

@@ -77,11 +77,6 @@ public enum CUDAAvailability: Equatable, Sendable {
     case available(deviceCount: Int)
     case unavailable(String)
 
-    /// Whether tensor ops and the trainer can run on a GPU in this build. The CUDA driver, NVRTC
-    /// kernels and allocator exist (Sources/NTrainCore/CUDA), but ops are not wired to them yet, so a
-    /// found GPU is still reported unusable rather than silently training on the CPU.
-    public static let gpuTrainingSupported = false
-
     /// Looks for the CUDA driver at run time (`dlopen` of `libcuda.so.1`), so the binary runs where none exists.
     public static func probe() -> CUDAAvailability { probe(driverLibrary: CUDADriver.defaultLibrary) }
 
@@ -95,13 +90,10 @@ public enum CUDAAvailability: Equatable, Sendable {
         }
     }
 
-    /// The availability for GPUs the driver listed: usable only when this build can train on them.
+    /// The availability for GPUs the driver listed.
     public static func availability(of devices: [CUDADeviceInfo]) -> CUDAAvailability {
         guard !devices.isEmpty else { return .unavailable(CUDAError.noDevice(detail: "the driver reports 0 devices").description) }
-        if gpuTrainingSupported { return .available(deviceCount: devices.count) }
-        let names = devices.map { "gpu\($0.index): \($0.name), compute capability \($0.computeCapability.major).\($0.computeCapability.minor)" }
-        return .unavailable("found \(devices.count) CUDA device(s) (\(names.joined(separator: "; "))), but this build of ntrain "
-            + "cannot train on a GPU yet: its CUDA kernels are not wired into tensor ops and the trainer (issue 6)")
+        return .available(deviceCount: devices.count)
     }
 }
 

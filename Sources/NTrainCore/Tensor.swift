@@ -6,8 +6,9 @@
 public final class Tensor: CustomStringConvertible {
     public let shape: Shape
     public let dtype: DType
-    public let device: Device
-    public let storage: Storage
+    /// Where the elements live; changes only through `moveStorage(to:)` (`Module.to(_:)`).
+    public private(set) var device: Device
+    public private(set) var storage: Storage
     /// Leaf tensors with `requiresGrad` receive `.grad` from `backward()`.
     public var requiresGrad: Bool
     /// Accumulated gradient (same shape, float32).
@@ -72,6 +73,18 @@ public final class Tensor: CustomStringConvertible {
         return t
     }
 
+    /// Moves this tensor's elements to `device` in place, keeping its identity (PyTorch's
+    /// `module.to(device)` replaces `param.data`), so optimizers holding it see the move. Drops the
+    /// gradient and history. Views made earlier keep the old storage.
+    public func moveStorage(to device: Device) {
+        guard device != self.device else { return }
+        let moved = CUDAOps.transfer(detached(), to: device)
+        storage = moved.storage
+        self.device = device
+        grad = nil
+        gradNode = nil
+    }
+
     /// This tensor on `device` (itself when it is already there), as PyTorch's `.to(device)`.
     /// Gradients flow back to the original device.
     public func to(_ device: Device) -> Tensor {
@@ -106,12 +119,14 @@ public final class Tensor: CustomStringConvertible {
     /// UInt8 elements (raw pixels); traps for other dtypes.
     public var uint8Data: UnsafeMutablePointer<UInt8> {
         precondition(dtype == .uint8, "expected a uint8 tensor, got \(dtype)")
+        precondition(device == .cpu, "host access to a \(device) tensor: copy it with .to(.cpu) first")
         return storage.bytes.assumingMemoryBound(to: UInt8.self)
     }
 
     /// Int64 elements; traps for other dtypes.
     public var int64Data: UnsafeMutablePointer<Int64> {
         precondition(dtype == .int64, "expected an int64 tensor, got \(dtype)")
+        precondition(device == .cpu, "host access to a \(device) tensor: copy it with .to(.cpu) first")
         return storage.bytes.assumingMemoryBound(to: Int64.self)
     }
 

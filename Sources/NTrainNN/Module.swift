@@ -90,6 +90,16 @@ open class Module {
     }
 
     /// Clears every parameter's gradient.
+    /// Moves every float parameter and buffer to `device` in place (PyTorch's `module.to(device)`);
+    /// an optimizer made earlier keeps working on the moved parameters. Gradients are dropped.
+    /// Integer buffers (a dropout layer's generator state) are host state and stay on the CPU.
+    public func to(_ device: Device) {
+        for (_, t) in namedParameters() + namedBuffers() where t.dtype == .float32 { t.moveStorage(to: device) }
+    }
+
+    /// The device of the first parameter or buffer (the CPU for a module without any).
+    public var device: Device { (namedParameters() + namedBuffers()).first?.1.device ?? .cpu }
+
     public func zeroGrad() {
         for p in parameters { p.grad = nil }
     }

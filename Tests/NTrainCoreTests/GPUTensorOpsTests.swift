@@ -54,6 +54,17 @@ final class GPUTensorOpsTests: GPUTestCase {
         check("pow 1.5", [positive], rtol: 1e-5, atol: 1e-5) { $0[0].pow(1.5) }
     }
 
+    func testSoftmaxAndAxisReductions() {
+        let x = random([3, 7, 5])
+        for axis in [0, 1, 2] {
+            check("softmax axis \(axis)", [x]) { $0[0].softmax(axis: axis) }
+            check("log softmax axis \(axis)", [x]) { $0[0].logSoftmax(axis: axis) }
+            check("sum axis \(axis)", [x]) { $0[0].sum(axes: [axis]) }
+            check("mean axis \(axis) keeping it", [x]) { $0[0].mean(axes: [axis], keepDims: true) }
+        }
+        check("sum over two axes", [x]) { $0[0].sum(axes: [0, 2]) }
+    }
+
     func testMatmulAndLinear() {
         check("matmul", [random([9, 17]), random([17, 5])], rtol: 1e-5, atol: 1e-5) { $0[0].matmul($0[1]) }
         check("matmul 3-D · 2-D", [random([2, 3, 4]), random([4, 6])], rtol: 1e-5, atol: 1e-5) { $0[0].matmul($0[1]) }

@@ -37,7 +37,8 @@ extension CUDADeviceInfo {
     /// Lists the GPUs of the driver at `library` (loading and initialising it), or why there are none.
     public static func list(driverLibrary library: String = CUDADriver.defaultLibrary) -> Result<[CUDADeviceInfo], CUDAError> {
         do {
-            let driver = library == CUDADriver.defaultLibrary ? try CUDADriver.shared() : try CUDADriver(library: library)
+            // The default library means the driver GPU tensors use (CUDARuntime's, if one was installed).
+            let driver = library == CUDADriver.defaultLibrary ? try CUDARuntime.driver() : try CUDADriver(library: library)
             if library != CUDADriver.defaultLibrary { try driver.initialize() }
             return .success(try driver.devices())
         } catch let error as CUDAError {

@@ -11,7 +11,12 @@ public typealias CUDADevicePointer = UInt64
 /// `CUresult` codes, turned into `CUDAError.driverError` (with the driver's own error name) by `check`.
 public final class CUDADriver: @unchecked Sendable {
     /// The library name the NVIDIA driver installs (the unversioned name needs the CUDA toolkit).
-    public static let defaultLibrary = "libcuda.so.1"
+    /// `NTRAIN_CUDA_DRIVER` names another library to load instead (the CUDA host emulator in
+    /// tests and CI, or a driver outside the loader path).
+    public static let defaultLibrary: String = {
+        let chosen = ProcessInfo.processInfo.environment["NTRAIN_CUDA_DRIVER"] ?? ""
+        return chosen.isEmpty ? "libcuda.so.1" : chosen
+    }()
 
     // Driver result codes the backend maps to specific errors (cuda.h `cudaError_enum`).
     static let success: Int32 = 0

@@ -10,7 +10,7 @@ import Foundation
 /// instead of a crash.
 public enum CUDARuntime {
     private static let lock = NSLock()
-    nonisolated(unsafe) private static var driver: CUDADriver?
+    nonisolated(unsafe) private static var installed: CUDADriver?
     nonisolated(unsafe) private static var contexts: [Int: CUDAContext] = [:]
     nonisolated(unsafe) private static var firstError: Error?
 
@@ -19,17 +19,34 @@ public enum CUDARuntime {
     public static func use(driver: CUDADriver) {
         lock.lock()
         defer { lock.unlock() }
-        self.driver = driver
+        installed = driver
         contexts.removeAll()
         firstError = nil
     }
 
+    /// Whether `use(driver:)` installed a driver (then `CUDAAvailability.probe()` reports its GPUs).
+    public static var hasInstalledDriver: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return installed != nil
+    }
+
+    /// The driver GPU tensors use: the one installed by `use(driver:)`, else the process's
+    /// (`CUDADriver.shared()`, which honours NTRAIN_CUDA_DRIVER).
+    public static func driver() throws -> CUDADriver {
+        lock.lock()
+        let chosen = installed
+        lock.unlock()
+        return try chosen ?? CUDADriver.shared()
+    }
+
     /// The context of GPU `index`, opened on first use.
     public static func context(_ index: Int) throws -> CUDAContext {
+        let d = try driver()
         lock.lock()
         defer { lock.unlock() }
         if let c = contexts[index] { return c }
-        let c = try CUDAContext(device: index, driver: try driver ?? CUDADriver.shared())
+        let c = try CUDAContext(device: index, driver: d)
         contexts[index] = c
         return c
     }

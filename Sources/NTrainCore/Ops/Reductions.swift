@@ -12,6 +12,7 @@ extension Tensor {
     /// An empty `axes` reduces nothing (the result is a copy).
     public func sum(axes: [Int], keepDims: Bool = false) -> Tensor {
         let resolved = Kernels.reductionAxes(axes, of: shape)
+        if device != .cpu { return gpuSum(axes: resolved, keepDims: keepDims) }
         let kept = Kernels.sum(self, axes: resolved)
         let outShape = Kernels.reducedShape(shape, axes: resolved, keepDims: keepDims)
         let inShape = shape, keptShape = kept.shape
@@ -34,6 +35,7 @@ extension Tensor {
     public func mean(axes: [Int], keepDims: Bool = false) -> Tensor {
         let resolved = Kernels.reductionAxes(axes, of: shape)
         let n = Float(resolved.reduce(1) { $0 * shape[$1] })
+        if device != .cpu { return gpuSum(axes: resolved, keepDims: keepDims) * (1 / n) }
         let kept = Kernels.sum(self, axes: resolved)
         let pk = kept.data
         for i in 0..<kept.count { pk[i] /= n }

@@ -74,6 +74,7 @@ extension Tensor {
     /// Softmax along `axis` (numerically stable).
     public func softmax(axis: Int = -1) -> Tensor {
         let ax = shape.axis(axis)
+        if device != .cpu { return gpuSoftmax(axis: ax, log: false) }
         let y = Kernels.softmax(self, axis: ax, log: false)
         return y.recorded("softmax", inputs: [self]) { g in
             // dx = y ⊙ (g − Σ_axis g ⊙ y)
@@ -89,6 +90,7 @@ extension Tensor {
     /// log(softmax) along `axis`, computed directly as x − max − log Σ exp(x − max).
     public func logSoftmax(axis: Int = -1) -> Tensor {
         let ax = shape.axis(axis)
+        if device != .cpu { return gpuSoftmax(axis: ax, log: true) }
         let y = Kernels.softmax(self, axis: ax, log: true)
         return y.recorded("log_softmax", inputs: [self]) { g in
             // dx = g − softmax ⊙ Σ_axis g

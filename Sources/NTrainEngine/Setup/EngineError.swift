@@ -12,6 +12,9 @@ public enum EngineError: Error, CustomStringConvertible {
     case nonFinite(epoch: Int, step: Int, what: String, checkpoint: String?)
     /// Writing run files failed (exit 1).
     case io(String)
+    /// The GPU could not run the experiment: an op or optimizer without a GPU kernel (exit 2), or
+    /// a driver error or out of device memory (exit 1).
+    case gpu(device: String, reason: String, unsupported: Bool)
 
     public var description: String {
         switch self {
@@ -23,6 +26,7 @@ public enum EngineError: Error, CustomStringConvertible {
                 + (checkpoint.map { ". The last good checkpoint is \($0)" } ?? "")
                 + ". Lower optimizer.lr, add train.grad_clip, or set train.nan_policy to \"skip\"."
         case .io(let m): return m
+        case let .gpu(device, reason, _): return "training on \(device) failed: \(reason)"
         }
     }
 
@@ -31,6 +35,7 @@ public enum EngineError: Error, CustomStringConvertible {
         switch self {
         case .invalidData, .invalidModel, .unusableCheckpoint: return 2
         case .nonFinite, .io: return 1
+        case .gpu(_, _, let unsupported): return unsupported ? 2 : 1
         }
     }
 }

@@ -38,9 +38,11 @@ public enum Evaluator {
         var classification = ClassificationMetrics(classes: max(1, classes))
         var regression = RegressionMetrics()
         let total = loader.batchesPerEpoch
+        let device = model.device
         noGrad {
             for batch in loader.batches(epoch: 0) {
-                let output = model(batch.inputs)
+                // Metrics and the loss are computed on the host from the model's output.
+                let output = device == .cpu ? model(batch.inputs) : model(batch.inputs.to(device)).to(.cpu)
                 let value = loss(output, batch.targets).item()
                 if classes > 0 {
                     classification.add(scores: output, targets: batch.targets, meanLoss: value)

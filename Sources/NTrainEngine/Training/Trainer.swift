@@ -63,6 +63,11 @@ public final class Trainer {
         let seed = UInt64(config.seed)
         data = try DataFactory.make(config.data, seed: seed) { [weak observer] in observer?.note($0) }
         model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: seed)
+        // Parameters move in place, so the optimizer, weight loading and resume below see the GPU copies.
+        if device != .cpu {
+            model.to(device)
+            try Trainer.checkGPU(device)
+        }
         loss = TrainingFactory.loss(config.loss)
         if loss.usesClassTargets == data.isRegression {
             throw EngineError.invalidModel("loss \(config.loss.type.rawValue) does not fit the \(config.data.dataset.rawValue) data (\(data.isRegression ? "regression targets" : "class labels")); use \(data.isRegression ? "mse, l1 or smooth_l1" : "cross_entropy or nll")")
@@ -105,6 +110,17 @@ public final class Trainer {
     }
 
     var epochs: Int { config.train.epochs }
+
+    /// Throws the first GPU-op failure since the last check (see `CUDARuntime`).
+    static func checkGPU(_ device: Device) throws {
+        do {
+            try CUDARuntime.check()
+        } catch let e as CUDAUnsupportedOp {
+            throw EngineError.gpu(device: device.description, reason: e.description, unsupported: true)
+        } catch {
+            throw EngineError.gpu(device: device.description, reason: "\(error)", unsupported: false)
+        }
+    }
 
     /// Trains until the configured epochs, early stopping, or Ctrl-C, with subnormal floats
     /// flushed to zero unless `train.flush_denormals` is false (the caller's mode is restored).

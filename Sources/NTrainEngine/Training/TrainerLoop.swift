@@ -17,7 +17,7 @@ extension Trainer {
         var sinceLog = (loss: 0.0, steps: 0, images: 0, start: clock.now)
 
         for batch in data.train.batches(epoch: epoch, startingAt: progress.batchInEpoch) {
-            let output = model(batch.inputs)
+            let output = model(device == .cpu ? batch.inputs : batch.inputs.to(device))
             var value = loss(output, batch.targets)
             if config.loss.reduction == .sum { value = value * Float(batch.targets.shape[0]) }
             let lossValue = value.item()
@@ -47,6 +47,7 @@ extension Trainer {
                 optimizer.zeroGrad()
                 window = 0
             }
+            if device != .cpu { try Trainer.checkGPU(device) }
             if !skipped {
                 progress.partialLossSum += Double(lossValue) * Double(batch.targets.shape[0])
                 progress.partialCount += batch.targets.shape[0]
@@ -178,6 +179,7 @@ extension Trainer {
     }
 
     static func correct(_ scores: Tensor, _ targets: Tensor) -> Int {
+        let scores = scores.to(.cpu)
         let n = scores.shape[0], c = scores.shape[1]
         let s = scores.data, t = targets.int32Data
         var hits = 0

@@ -45,8 +45,9 @@ public enum TrainingCheckpoint {
     public static func make(config: ExperimentConfig, model: Module, optimizer: any Optimizer, scheduler: (any LRScheduler)?,
                             progress: TrainingProgress, device: Device, data: ExperimentData) throws -> Checkpoint {
         let optState = optimizer.stateDict()
-        var tensors: [(name: String, tensor: Tensor)] = model.stateDict().map { ("model." + $0.0, $0.1) }
-        tensors += optState.tensors.keys.sorted().map { ("optimizer." + $0, optState.tensors[$0]!) }
+        // Checkpoints hold host tensors whatever the training device (device-independent files).
+        var tensors: [(name: String, tensor: Tensor)] = model.stateDict().map { ("model." + $0.0, $0.1.to(.cpu)) }
+        tensors += optState.tensors.keys.sorted().map { ("optimizer." + $0, optState.tensors[$0]!.to(.cpu)) }
         var metadata: [String: JSONValue] = [
             "format": "ntrain-checkpoint",
             "config": config.jsonValue,

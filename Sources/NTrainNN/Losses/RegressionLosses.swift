@@ -6,6 +6,9 @@ import NTrainCore
 private func meanLoss(_ name: String, _ prediction: Tensor, _ target: Tensor,
                       value: (Float, Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
     precondition(prediction.shape == target.shape, "\(name): prediction \(prediction.shape) and target \(target.shape) must have the same shape")
+    if prediction.device != .cpu || target.device != .cpu {
+        return onHost(name, prediction, target) { meanLoss(name, $0, $1, value: value, derivative: derivative) }
+    }
     let n = prediction.count
     let p = prediction.data, t = target.data
     var total = 0.0
@@ -17,6 +20,20 @@ private func meanLoss(_ name: String, _ prediction: Tensor, _ target: Tensor,
         // d/dtarget is −d/dprediction for the difference-based losses; binary ones give none.
         let gt: Tensor? = target.requiresGrad ? Kernels.scale(gp, -1) : nil
         return [gp, gt]
+    }
+}
+
+/// A loss of GPU tensors computed on host copies (regression outputs are small): the value moves
+/// to the prediction's device, and the gradients back to each input's device.
+private func onHost(_ name: String, _ prediction: Tensor, _ target: Tensor, _ loss: (Tensor, Tensor) -> Tensor) -> Tensor {
+    let device = prediction.device
+    let p = prediction.to(.cpu).detached(), t = target.to(.cpu).detached()
+    p.requiresGrad = prediction.requiresGrad
+    t.requiresGrad = target.requiresGrad
+    let hostLoss = loss(p, t)
+    return hostLoss.detached().to(device).recorded(name, inputs: [prediction, target]) { g in
+        hostLoss.backward(g.to(.cpu))
+        return [p.grad?.to(prediction.device), t.grad?.to(target.device)]
     }
 }
 

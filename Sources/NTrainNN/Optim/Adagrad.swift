@@ -44,6 +44,7 @@ public final class Adagrad: Optimizer {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             precondition(grad.shape == p.shape, "Adagrad: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
+            if p.device != .cpu { return CUDAOps.unsupportedOptimizer(name, device: p.device) }
             if states[i] == nil {
                 states[i] = ParameterState(tensors: [Tensor.full(p.shape, initialAccumulatorValue)], scalars: [0])
             }

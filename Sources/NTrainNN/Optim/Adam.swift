@@ -60,13 +60,19 @@ public class Adam: Optimizer {
             guard let grad = p.grad else { continue }
             precondition(grad.shape == p.shape, "Adam: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
             if states[i] == nil {
-                states[i] = ParameterState(tensors: tensorKeys.map { _ in Tensor.zeros(p.shape) }, scalars: [0])
+                states[i] = ParameterState(tensors: tensorKeys.map { _ in Tensor.zeros(p.shape, device: p.device) }, scalars: [0])
             }
             states[i]!.scalars[0] += 1
             let t = states[i]!.scalars[0]
             let stepSize = lr / (1 - pow(b1, t))
             let negStep = Float(-stepSize)
             let bc2Sqrt = Float((1 - pow(b2, t)).squareRoot())
+            if p.device != .cpu {
+                let s = states[i]!.tensors
+                CUDAOps.adamStep(p, grad: grad, m: s[0], v: s[1], vmax: amsgrad ? s[2] : nil, shrink: shrinks ? shrink : nil, l2: l2,
+                                 w1: w1, decay2: decay2, w2: w2, bc2Sqrt: bc2Sqrt, eps: eps, negativeStep: negStep)
+                continue
+            }
             let n = p.count, w = p.data, g = grad.data
             let m = states[i]!.tensors[0].data, v = states[i]!.tensors[1].data
             let vmax = amsgrad ? states[i]!.tensors[2].data : v

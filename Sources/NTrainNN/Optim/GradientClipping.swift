@@ -17,6 +17,9 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float, normType: Float
     precondition(normType > 0, "clipGradNorm: normType must be > 0 (or .infinity), got \(normType)")
     let grads = parameters.compactMap { $0.grad }
     guard !grads.isEmpty else { return 0 }
+    if grads.contains(where: { $0.device != .cpu }) {
+        return onHostCopies(grads) { clipGradNorm($0, maxNorm: maxNorm, normType: normType) }
+    }
     let total: Double
     if normType == .infinity {
         var m = 0.0
@@ -45,6 +48,8 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float, normType: Float
 /// Clamps every gradient element into `[-clipValue, clipValue]` (PyTorch's `clip_grad_value_`).
 public func clipGradValue(_ parameters: [Tensor], clipValue: Float) {
     let hi = abs(clipValue), lo = -hi
+    let onDevice = parameters.compactMap { $0.grad }.filter { $0.device != .cpu }
+    if !onDevice.isEmpty { return onHostCopies(onDevice) { clipGradValue($0, clipValue: clipValue) } }
     for p in parameters {
         guard let g = p.grad else { continue }
         let d = g.data
@@ -61,6 +66,10 @@ public func clipGradValue(_ parameters: [Tensor], clipValue: Float) {
 public func gradientsAreFinite(_ parameters: [Tensor]) -> Bool {
     for p in parameters {
         guard let g = p.grad else { continue }
+        if g.device != .cpu {
+            if !CUDAOps.allFinite(g) { return false }
+            continue
+        }
         let n = g.count
         // A float is ±Inf or NaN exactly when its exponent bits are all ones, i.e. |bits| ≥ 0x7f80_0000.
         // An integer max over the magnitudes is branch-free and vectorises (a float sum would not).
@@ -75,6 +84,15 @@ public func gradientsAreFinite(_ parameters: [Tensor]) -> Bool {
 }
 
 /// The p-norm of one tensor, in double precision (a float32 result is then taken by the caller).
+/// Runs a CPU clipping function on host copies of GPU gradients and copies the results back
+/// (clipping is rare enough that the round trip is simpler than GPU norm kernels).
+private func onHostCopies<R>(_ grads: [Tensor], _ body: ([Tensor]) -> R) -> R {
+    let hosts = grads.map { g -> Tensor in let p = Tensor(uninitialized: g.shape); p.grad = g.to(.cpu); return p }
+    let result = body(hosts)
+    for (g, h) in zip(grads, hosts) { g.assign(h.grad!) }
+    return result
+}
+
 private func vectorNorm(_ t: Tensor, p: Double) -> Double {
     let d = t.data, n = t.count
     if p == 2 {

@@ -60,7 +60,8 @@ public final class NAdam: Optimizer {
             guard let grad = p.grad else { continue }
             precondition(grad.shape == p.shape, "NAdam: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
             if states[i] == nil {
-                states[i] = ParameterState(tensors: [Tensor.zeros(p.shape), Tensor.zeros(p.shape)], scalars: [0, 1])
+                states[i] = ParameterState(tensors: [Tensor.zeros(p.shape, device: p.device), Tensor.zeros(p.shape, device: p.device)],
+                                           scalars: [0, 1])
             }
             states[i]!.scalars[0] += 1
             let t = states[i]!.scalars[0]
@@ -74,6 +75,12 @@ public final class NAdam: Optimizer {
             let gradCoef = Float(-lr * (1 - mu) / (1 - Double(muProduct)))
             let avgCoef = Float(-lr * muNext / (1 - muProductNext))
 
+            if p.device != .cpu {
+                let s = states[i]!.tensors
+                CUDAOps.nadamStep(p, grad: grad, m: s[0], v: s[1], shrink: shrinks ? shrink : nil, l2: l2, w1: w1, decay2: decay2,
+                                  w2: w2, bc2: bc2, eps: eps, gradCoefficient: gradCoef, averageCoefficient: avgCoef)
+                continue
+            }
             let w = p.data, g = grad.data
             let m = states[i]!.tensors[0].data, v = states[i]!.tensors[1].data
             parallelUpdate(p.count) { r in

@@ -133,7 +133,9 @@ extension OptimizerState {
                 guard t.shape == parameters[i].shape else {
                     throw OptimizerStateError.shapeMismatch(entry: name, expected: parameters[i].shape, found: t.shape)
                 }
-                slot.tensors.append(t.copy())
+                // On the parameter's device (a checkpoint's state is read on the CPU).
+                let device = parameters[i].device
+                slot.tensors.append(t.device == device ? t.copy() : t.to(device).detached())
             }
             for key in scalarKeys {
                 let name = "\(i).\(key)"

@@ -54,6 +54,7 @@ public final class RMSprop: Optimizer {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             precondition(grad.shape == p.shape, "RMSprop: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
+            if p.device != .cpu { return CUDAOps.unsupportedOptimizer(name, device: p.device) }
             if states[i] == nil {
                 states[i] = ParameterState(tensors: keys.map { _ in Tensor.zeros(p.shape) }, scalars: [0])
             }

@@ -50,6 +50,13 @@ public final class SGD: Optimizer {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             precondition(grad.shape == p.shape, "SGD: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
+            if p.device != .cpu {
+                let first = mom != 0 && buffers[i] == nil
+                if first { buffers[i] = ParameterState(tensors: [Tensor(uninitialized: p.shape, device: p.device)], scalars: []) }
+                CUDAOps.sgdStep(p, grad: grad, buffer: mom == 0 ? nil : buffers[i]!.tensors[0], negativeLR: negLR, weightDecay: wd,
+                                momentum: mom, keep: keep, nesterov: nesterov, first: first)
+                continue
+            }
             let n = p.count, w = p.data, g = grad.data
             if mom == 0 {
                 parallelUpdate(n) { r in

@@ -1,0 +1,109 @@
+import Foundation
+import NTrainCUDAEmulator
+import XCTest
+import NTrainCore
+import NTrainNN
+@testable import NTrainEngine
+
+/// Training and evaluation on `gpu0` against the same runs on the CPU. The GPU is the CUDA host
+/// emulator (real kernels run on the CPU), or a real GPU with NTRAIN_GPU_TENSOR_TESTS=real. The
+/// two devices round differently (tree sums, libm), so results agree to a tolerance, not bits.
+final class GPUTrainingTests: XCTestCase {
+    private var folder: URL!
+    private var runs = 0
+    private static let ready: Result<Void, Error> = Result {
+        if ProcessInfo.processInfo.environment["NTRAIN_GPU_TENSOR_TESTS"] != "real" {
+            try CUDAHostEmulator.configure()
+            CUDARuntime.use(driver: try CUDAHostEmulator.driver())
+        }
+        _ = try CUDARuntime.context(0)
+    }
+
+    override func setUpWithError() throws {
+        do { try Self.ready.get() } catch { throw XCTSkip("no GPU and no CUDA host emulator: \(error)") }
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("ntrain-gpu-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        if let folder { try? FileManager.default.removeItem(at: folder) }
+    }
+
+    private func config(model: String, optimizer: String, shape: String = "[1, 8, 8]", epochs: Int = 2) throws -> ExperimentConfig {
+        let text = """
+        {"name": "g", "seed": 3,
+         "data": {"dataset": "random", "count": 64, "test_count": 16, "shape": \(shape), "classes": 4, "batch_size": 8,
+                  "transforms": [{"scale": 0.00392156862745098}]},
+         "model": \(model), "optimizer": \(optimizer),
+         "scheduler": {"type": "cosine", "interval": "step"},
+         "train": {"epochs": \(epochs), "log_every": 4}}
+        """
+        return try ExperimentConfig.decode(Data(text.utf8), file: "gpu-test.json")
+    }
+
+    private func train(_ config: ExperimentConfig, on device: String) throws -> (Trainer, TrainingSummary) {
+        runs += 1
+        let out = folder.appendingPathComponent("\(device)-\(runs)").path
+        let trainer = try Trainer(config: config, options: TrainOptions(device: device, out: out))
+        return (trainer, try trainer.run())
+    }
+
+    private func assertSameTraining(_ model: String, _ optimizer: String, tolerance: Double = 1e-4,
+                                    file: StaticString = #filePath, line: UInt = #line) throws {
+        let config = try config(model: model, optimizer: optimizer)
+        let (cpu, cpuRun) = try train(config, on: "cpux")
+        let (gpu, gpuRun) = try train(config, on: "gpu0")
+        XCTAssertEqual(gpu.device, .gpu(0), file: file, line: line)
+        XCTAssertEqual(gpu.model.device, .gpu(0), file: file, line: line)
+        XCTAssertEqual(gpuRun.ending, .completed, file: file, line: line)
+        for (c, g) in zip(cpuRun.progress.history, gpuRun.progress.history) {
+            XCTAssertEqual(g.trainLoss, c.trainLoss, accuracy: tolerance * max(1, abs(c.trainLoss)), "epoch \(c.epoch) train loss", file: file, line: line)
+            XCTAssertEqual(g.evalLoss ?? .nan, c.evalLoss ?? .nan, accuracy: tolerance * 10, "epoch \(c.epoch) eval loss", file: file, line: line)
+        }
+        for ((name, c), (_, g)) in zip(cpu.model.stateDict(), gpu.model.stateDict()) {
+            let cs = c.scalars, gs = g.scalars
+            let worst = zip(cs, gs).map { abs($0 - $1) }.max() ?? 0
+            XCTAssertLessThan(worst, Float(tolerance) * 10, "\(name): largest difference \(worst)", file: file, line: line)
+        }
+    }
+
+    func testMLPWithDropoutTrainsLikeTheCPUWithSGDMomentum() throws {
+        try assertSameTraining(#"{"arch": "mlp", "hidden": [16], "dropout": 0.25}"#, #"{"type": "sgd", "lr": 0.05, "momentum": 0.9}"#)
+    }
+
+    /// The convolution before batch norm has no bias: its exact gradient is 0, and Adam would turn
+    /// the two devices' different rounding noise into lr-sized steps.
+    func testConvNetWithBatchNormTrainsLikeTheCPUWithAdamAndNAdam() throws {
+        let model = #"""
+        {"layers": [{"conv2d": {"out": 4, "kernel": 3, "padding": 1, "bias": false}}, {"batch_norm2d": {}}, {"relu": {}},
+                    {"max_pool2d": {"kernel": 2}}, {"conv2d": {"out": 6, "kernel": 3}}, {"gelu": {}}, {"avg_pool2d": {"kernel": 2}},
+                    {"flatten": {}}, {"linear": {"out": 4}}]}
+        """#
+        try assertSameTraining(model, #"{"type": "adam", "lr": 0.01}"#)
+        try assertSameTraining(model, #"{"type": "nadam", "lr": 0.01, "weight_decay": 0.01}"#)
+    }
+
+    /// A checkpoint written on the GPU evaluates the same on the CPU, and the reverse.
+    func testCheckpointsMoveBetweenDevices() throws {
+        let config = try config(model: #"{"arch": "mlp", "hidden": [8]}"#, optimizer: #"{"type": "sgd", "lr": 0.1}"#, epochs: 1)
+        let (_, run) = try train(config, on: "gpu0")
+        let path = try XCTUnwrap(run.lastCheckpoint)
+        let onCPU = try CheckpointEvaluation.run(checkpoint: path, device: "cpux")
+        let onGPU = try CheckpointEvaluation.run(checkpoint: path, device: "gpu0")
+        XCTAssertEqual(onGPU.device, .gpu(0))
+        XCTAssertEqual(onGPU.result.loss, onCPU.result.loss, accuracy: 1e-5)
+        XCTAssertEqual(onGPU.result.value(of: .accuracy), onCPU.result.value(of: .accuracy))
+    }
+
+    /// An optimizer without a GPU update stops training with a typed error (exit 2) that says
+    /// how to run it, after the first step.
+    func testUnsupportedOptimizerIsAClearError() throws {
+        let config = try config(model: #"{"arch": "mlp", "hidden": [8]}"#, optimizer: #"{"type": "rmsprop", "lr": 0.01}"#, epochs: 1)
+        XCTAssertThrowsError(try train(config, on: "gpu0")) { error in
+            guard let e = error as? EngineError, case .gpu(let device, let reason, true) = e else { return XCTFail("\(error)") }
+            XCTAssertEqual(device, "gpu0")
+            XCTAssertTrue(reason.contains("optimizer rmsprop has no GPU kernel yet"), reason)
+            XCTAssertEqual(e.exitCode, 2)
+        }
+    }
+}
