@@ -139,3 +139,26 @@ public enum CUDAHostEmulator {
         return library
     }
 }
+
+extension CUDAHostEmulator {
+    private static let emulatedDriver: Result<CUDADriver, Error> = Result {
+        try configure()
+        return try driver()
+    }
+
+    private static var usesRealGPU: Bool { ProcessInfo.processInfo.environment["NTRAIN_GPU_TENSOR_TESTS"] == "real" }
+
+    /// Makes `.gpu(0)` tensors run on the emulator (for tests; pair it with `uninstallForTensors()`,
+    /// or `xpux` keeps resolving to the emulated GPU). With NTRAIN_GPU_TENSOR_TESTS=real it leaves
+    /// the system's driver in place, so the same tests run on a real GPU (scripts/gpu_check.sh).
+    /// Throws why device 0 cannot be opened.
+    public static func installForTensors() throws {
+        if !usesRealGPU { CUDARuntime.use(driver: try emulatedDriver.get()) }
+        _ = try CUDARuntime.context(0)
+    }
+
+    /// Goes back to the system's driver for GPU tensors.
+    public static func uninstallForTensors() {
+        if !usesRealGPU { CUDARuntime.use(driver: nil) }
+    }
+}

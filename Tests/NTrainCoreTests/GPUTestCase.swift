@@ -9,19 +9,13 @@ import XCTest
 /// `CUDARuntime.check()`, so a GPU op that failed fails the test.
 class GPUTestCase: XCTestCase {
     static let gpu = Device.gpu(0)
-    private static let ready: Result<Void, Error> = Result {
-        if ProcessInfo.processInfo.environment["NTRAIN_GPU_TENSOR_TESTS"] != "real" {
-            try CUDAHostEmulator.configure()
-            CUDARuntime.use(driver: try CUDAHostEmulator.driver())
-        }
-        _ = try CUDARuntime.context(0)
-    }
 
     override func setUpWithError() throws {
-        do { try Self.ready.get() } catch { throw XCTSkip("no GPU and no CUDA host emulator: \(error)") }
+        do { try CUDAHostEmulator.installForTensors() } catch { throw XCTSkip("no GPU and no CUDA host emulator: \(error)") }
     }
 
     override func tearDownWithError() throws {
+        defer { CUDAHostEmulator.uninstallForTensors() }
         try CUDARuntime.check()
     }
 

@@ -11,21 +11,15 @@ import NTrainNN
 final class GPUTrainingTests: XCTestCase {
     private var folder: URL!
     private var runs = 0
-    private static let ready: Result<Void, Error> = Result {
-        if ProcessInfo.processInfo.environment["NTRAIN_GPU_TENSOR_TESTS"] != "real" {
-            try CUDAHostEmulator.configure()
-            CUDARuntime.use(driver: try CUDAHostEmulator.driver())
-        }
-        _ = try CUDARuntime.context(0)
-    }
 
     override func setUpWithError() throws {
-        do { try Self.ready.get() } catch { throw XCTSkip("no GPU and no CUDA host emulator: \(error)") }
+        do { try CUDAHostEmulator.installForTensors() } catch { throw XCTSkip("no GPU and no CUDA host emulator: \(error)") }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("ntrain-gpu-train-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
     override func tearDownWithError() throws {
+        CUDAHostEmulator.uninstallForTensors()
         if let folder { try? FileManager.default.removeItem(at: folder) }
     }
 

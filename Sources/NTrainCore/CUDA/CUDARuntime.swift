@@ -15,8 +15,8 @@ public enum CUDARuntime {
     nonisolated(unsafe) private static var firstError: Error?
 
     /// Runs GPU tensors on `driver` instead of the system's libcuda (the CUDA host emulator in
-    /// tests). Closes the contexts opened so far.
-    public static func use(driver: CUDADriver) {
+    /// tests); nil goes back to the system's. Closes the contexts opened so far.
+    public static func use(driver: CUDADriver?) {
         lock.lock()
         defer { lock.unlock() }
         installed = driver
