@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "NTrainNNTests", dependencies: ["NTrainNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NTrainDataTests", dependencies: ["NTrainData"]),
         .testTarget(name: "NTrainEngineTests", dependencies: ["NTrainEngine", "NTrainCUDAEmulator"]),
-        .testTarget(name: "ntrainTests", dependencies: ["NTrainEngine", "NTrainCPUCheck"]),
+        .testTarget(name: "ntrainTests", dependencies: ["NTrainEngine", "NTrainCPUCheck", "NTrainCUDAEmulator"]),
     ],
     swiftLanguageModes: [.v5]
 )

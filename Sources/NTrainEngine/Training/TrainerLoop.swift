@@ -21,6 +21,8 @@ extension Trainer {
             var value = loss(output, batch.targets)
             if config.loss.reduction == .sum { value = value * Float(batch.targets.shape[0]) }
             let lossValue = value.item()
+            // A failed GPU op leaves NaN behind: report the failure, not a NaN loss.
+            if device != .cpu { try Trainer.checkGPU(device) }
             var skipped = false
             if !lossValue.isFinite {
                 try nonFinite("loss", batch: batch)  // clears the gradients accumulated so far
@@ -95,6 +97,7 @@ extension Trainer {
         let every = config.train.evalEvery  // 0: only after the last epoch
         if (every > 0 && epoch % every == 0) || epoch == epochs {
             let result = Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count)
+            if device != .cpu { try Trainer.checkGPU(device) }
             record.set(eval: result)
             evaluation = result
         }
