@@ -8,6 +8,9 @@ memory as normalised float tensors; each epoch is shuffled by a seeded permutati
 ntrain's Trainer, training workloads evaluate on the test split after each epoch (untimed, but part
 of the peak RSS on both sides).
 
+BENCH_DEVICE=cuda runs the training workloads on the GPU (eager mode, synchronised per step by
+loss.item(), as ntrain's trainer reads each step's loss).
+
 usage: bench_torch.py lenet|lenet5|cifar|convbn RANDOM_DATA|infer|coldstart WEIGHTS [--save WEIGHTS]
 """
 import gzip
@@ -24,6 +27,8 @@ import torch.nn.functional as F
 
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 torch.set_num_threads(THREADS)
+# BENCH_DEVICE=cuda trains on the GPU (scripts/gpu_check.sh); data is moved there once, untimed.
+DEVICE = torch.device(os.environ.get("BENCH_DEVICE", "cpu"))
 ROOT = os.environ.get("NTRAIN_DATA", os.path.expanduser("~/.cache/ntrain/datasets"))
 
 
@@ -131,6 +136,10 @@ def evaluate(model, test, batch=1000):
 def train(name, model, opt, x, y, batch, epochs, drop_last, save=None, test=None):
     torch.manual_seed(1)
     g = torch.Generator().manual_seed(1)
+    model.to(DEVICE)  # in place: the optimizer keeps the same parameters
+    x, y = x.to(DEVICE), y.to(DEVICE)
+    if test is not None:
+        test = (test[0].to(DEVICE), test[1].to(DEVICE))
     model.train()
     n = len(x)
     steps = n // batch if drop_last else (n + batch - 1) // batch
@@ -139,7 +148,7 @@ def train(name, model, opt, x, y, batch, epochs, drop_last, save=None, test=None
         start = time.perf_counter()
         # One gather per epoch into shuffled copies, then contiguous slices: faster than a gather
         # per batch (measured), and still timed.
-        order = torch.randperm(n, generator=g)
+        order = torch.randperm(n, generator=g).to(DEVICE)
         xs, ys = x[order], y[order]
         total = 0.0
         for s in range(steps):
@@ -149,12 +158,14 @@ def train(name, model, opt, x, y, batch, epochs, drop_last, save=None, test=None
             loss.backward()
             opt.step()
             total += loss.item()
+        if DEVICE.type == "cuda":
+            torch.cuda.synchronize()
         seconds += time.perf_counter() - start
         accuracy = evaluate(model, test) if test is not None else None
     if save:
         torch.save(model.state_dict(), save)
     images = epochs * (steps * batch if drop_last else n)
-    result("train:" + name, images, seconds, train_loss=total / steps, eval_accuracy=accuracy)
+    result("train:" + name, images, seconds, train_loss=total / steps, eval_accuracy=accuracy, device=str(DEVICE))
 
 
 def main():

@@ -7,13 +7,16 @@
 #   2. NVRTC and cuBLAS: the CUDA toolkit's, NTRAIN_NVRTC / NTRAIN_CUBLAS, or else the
 #      nvidia-cuda-nvrtc-cu12 and nvidia-cublas-cu12 wheels installed into .venv-nvrtc;
 #   3. builds ntrain and the NTrainCore tests;
-#   4. runs the CUDA tests: every kernel compiles to PTX, driver/allocator paths, and the GPU op check
-#      (CUDAOpCheckTests: each kernel's forward/backward, and cuBLAS GEMM, against the CPU). The op
-#      check must run, not skip, on a GPU machine: a skip fails this script;
+#   4. runs the CUDA and GPU tests on the real GPU (NTRAIN_GPU_TENSOR_TESTS=real): every kernel
+#      compiles to PTX, driver/allocator paths, the kernel op check (CUDAOpCheckTests, cuBLAS GEMM
+#      included), tensor ops forward/backward against the CPU (GPUTensorOpsTests, GPUConvOpsTests)
+#      and training against the CPU (GPUTrainingTests). The op check must run, not skip: a skip
+#      fails this script;
 #   5. `ntrain devices` (name, memory, compute capability of each GPU);
-#   6. lenet-mnist for one epoch on gpux, then on cpux for comparison. Until tensor ops are wired to
-#      the GPU, step 6 on gpux must fail with "cannot train on a GPU yet" (never train on the CPU
-#      while claiming a GPU); the script checks exactly that.
+#   6. lenet-mnist.json trained on gpux (all its epochs), then its best checkpoint evaluated on gpux
+#      and on cpux: the test accuracy must be >= 98.9% and the same on both devices;
+#   7. speed: one epoch of LeNet (batch 64) and of the CIFAR CNN with ntrain-bench on gpux, and with
+#      PyTorch CUDA eager (scripts/bench_torch.py, BENCH_DEVICE=cuda) when torch with CUDA imports.
 # Exit status: 0 when every check passed, 1 otherwise. A summary is printed at the end.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,8 +53,8 @@ swift build --build-tests 2>&1 | tail -5 | tee "$OUT/build.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || { fail "swift build --build-tests"; printf '%s\n' "${failures[@]}"; exit 1; }
 swift build --product ntrain 2>&1 | tail -1
 
-echo "== 4. CUDA tests (NVRTC compile, driver, allocator, GPU op check on gpu$GPU)"
-NTRAIN_GPU_CHECK_DEVICE=$GPU swift test --skip-build --filter 'NTrainCoreTests.CUDA' 2>&1 | tee "$OUT/cuda-tests.log"
+echo "== 4. CUDA and GPU tests (NVRTC compile, driver, allocator, op check, tensor ops, training on gpu$GPU)"
+NTRAIN_GPU_CHECK_DEVICE=$GPU NTRAIN_GPU_TENSOR_TESTS=real swift test --skip-build --filter 'CUDA|GPU' 2>&1 | tee "$OUT/cuda-tests.log"
 [ "${PIPESTATUS[0]}" -eq 0 ] || fail "CUDA tests failed (see $OUT/cuda-tests.log)"
 if grep -q "CUDAOpCheckTests.*skipped\|Test skipped.*no usable GPU" "$OUT/cuda-tests.log"; then
   fail "the GPU op check skipped: $(grep -m1 -o 'no usable GPU[^\"]*' "$OUT/cuda-tests.log")"
@@ -67,23 +70,35 @@ echo "== 5. ntrain devices"
 .build/debug/ntrain devices | tee "$OUT/devices.txt"
 grep -q "^gpu" "$OUT/devices.txt" || fail "ntrain devices lists no GPU line"
 
-echo "== 6. lenet-mnist, 1 epoch, gpux then cpux"
+echo "== 6. lenet-mnist on gpux, then its best checkpoint evaluated on gpux and cpux"
 .build/debug/ntrain download mnist >/dev/null 2>&1 || echo "(mnist download failed; training will report it)"
-.build/debug/ntrain train configs/lenet-mnist.json --device gpux --epochs 1 --out "$OUT/lenet-gpu" --quiet \
-  >"$OUT/lenet-gpu.log" 2>&1
-gpu_status=$?
-cat "$OUT/lenet-gpu.log"
-if grep -q "cannot train on a GPU yet" "$OUT/lenet-gpu.log"; then
-  echo "gpux refused as expected: GPU training is not wired yet (exit $gpu_status)"
-  [ "$gpu_status" -ne 0 ] || fail "gpux was refused but ntrain exited 0"
-elif [ "$gpu_status" -ne 0 ]; then
-  fail "lenet-mnist on gpux exited $gpu_status"
-elif ! grep -qi "gpu0" "$OUT/lenet-gpu.log"; then
-  fail "lenet-mnist on gpux did not report gpu0 as its device"
+.build/debug/ntrain train configs/lenet-mnist.json --device gpux --out "$OUT/lenet-gpu" --quiet >"$OUT/lenet-gpu.log" 2>&1 \
+  || fail "lenet-mnist on gpux exited $? (see $OUT/lenet-gpu.log)"
+tail -5 "$OUT/lenet-gpu.log"
+grep -q "device gpu0" "$OUT/lenet-gpu/train.log" 2>/dev/null || fail "lenet-mnist on gpux did not log gpu0 as its device"
+for d in gpux cpux; do
+  .build/debug/ntrain eval "$OUT/lenet-gpu/best.mge" --device $d --json >"$OUT/eval-$d.json" 2>"$OUT/eval-$d.err" \
+    || fail "eval on $d (see $OUT/eval-$d.err)"
+done
+python3 - "$OUT" <<'PY' || fail "lenet-mnist accuracy check (see above)"
+import json, sys
+out = sys.argv[1]
+acc = {d: json.load(open(f"{out}/eval-{d}.json"))["accuracy"] for d in ("gpux", "cpux")}
+print("test accuracy:", acc)
+assert acc["gpux"] >= 0.989, f"gpux accuracy {acc['gpux']} < 0.989"
+assert abs(acc["gpux"] - acc["cpux"]) < 1e-9, "the checkpoint evaluates differently on the two devices"
+PY
+
+echo "== 7. speed: one epoch of LeNet b64 and the CIFAR CNN b4, ntrain on gpux vs PyTorch CUDA eager"
+swift build -c release --product ntrain-bench 2>&1 | tail -1
+for cfg in lenet-mnist cifar10-cnn; do
+  MGE_DEFAULT_DEVICE=gpux .build/release/ntrain-bench train configs/$cfg.json "$OUT/bench-$cfg" 1 2>&1 | tail -2 | tee -a "$OUT/speed.txt"
+done
+if python3 -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" 2>/dev/null; then
+  for w in lenet cifar; do BENCH_DEVICE=cuda python3 scripts/bench_torch.py $w 2>&1 | grep RESULT | tee -a "$OUT/speed.txt"; done
+else
+  echo "(PyTorch with CUDA not importable here: install it to time PyTorch eager on this GPU)" | tee -a "$OUT/speed.txt"
 fi
-.build/debug/ntrain train configs/lenet-mnist.json --device cpux --epochs 1 --out "$OUT/lenet-cpu" --quiet \
-  >"$OUT/lenet-cpu.log" 2>&1 || fail "lenet-mnist on cpux"
-tail -3 "$OUT/lenet-cpu.log"
 
 echo
 if [ "${#failures[@]}" -eq 0 ]; then

@@ -31,7 +31,9 @@ enum Workloads {
     /// is the trainer's own per-epoch training time (evaluation and checkpoint writing excluded).
     static func train(configPath: String, epochs: Int?, out: String, overrides: [String]) throws -> BenchResult {
         let config = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: configPath), overrides: overrides)
-        let trainer = try Trainer(config: config, options: TrainOptions(out: out, epochs: epochs))
+        // The CPU unless MGE_DEFAULT_DEVICE says otherwise (xpux would pick a GPU where one exists).
+        let device = ProcessInfo.processInfo.environment["MGE_DEFAULT_DEVICE"].flatMap { $0.isEmpty ? nil : $0 } ?? "cpux"
+        let trainer = try Trainer(config: config, options: TrainOptions(device: device, out: out, epochs: epochs))
         let flops = try ModelFlops.training(trainer.model, input: trainer.data.inputShape)
         let summary = try trainer.run()
         let history = summary.progress.history
