@@ -105,29 +105,37 @@ public final class Tensor: CustomStringConvertible {
     /// Float32 elements; traps for other dtypes.
     public var data: UnsafeMutablePointer<Float> {
         precondition(dtype == .float32, "expected a float32 tensor, got \(dtype)")
-        precondition(device == .cpu, "host access to a \(device) tensor: copy it with .to(.cpu) first")
+        if device != .cpu { Tensor.refuseHostAccess(device) }
         return storage.bytes.assumingMemoryBound(to: Float.self)
     }
 
     /// Int32 elements (class indices); traps for other dtypes.
     public var int32Data: UnsafeMutablePointer<Int32> {
         precondition(dtype == .int32, "expected an int32 tensor, got \(dtype)")
-        precondition(device == .cpu, "host access to a \(device) tensor: copy it with .to(.cpu) first")
+        if device != .cpu { Tensor.refuseHostAccess(device) }
         return storage.bytes.assumingMemoryBound(to: Int32.self)
     }
 
     /// UInt8 elements (raw pixels); traps for other dtypes.
     public var uint8Data: UnsafeMutablePointer<UInt8> {
         precondition(dtype == .uint8, "expected a uint8 tensor, got \(dtype)")
-        precondition(device == .cpu, "host access to a \(device) tensor: copy it with .to(.cpu) first")
+        if device != .cpu { Tensor.refuseHostAccess(device) }
         return storage.bytes.assumingMemoryBound(to: UInt8.self)
     }
 
     /// Int64 elements; traps for other dtypes.
     public var int64Data: UnsafeMutablePointer<Int64> {
         precondition(dtype == .int64, "expected an int64 tensor, got \(dtype)")
-        precondition(device == .cpu, "host access to a \(device) tensor: copy it with .to(.cpu) first")
+        if device != .cpu { Tensor.refuseHostAccess(device) }
         return storage.bytes.assumingMemoryBound(to: Int64.self)
+    }
+
+    /// Traps on host access to a GPU tensor's elements. A `fatalError`, not a `precondition`: the
+    /// engine targets build with -Ounchecked, which removes preconditions, and reading a GPU
+    /// tensor's placeholder host bytes would be silent garbage.
+    @inline(never)
+    static func refuseHostAccess(_ device: Device) -> Never {
+        fatalError("host access to a \(device) tensor's elements: copy it with .to(.cpu) first")
     }
 
     /// Contents converted to Float, in row-major order (any dtype).

@@ -89,14 +89,21 @@ final class GPUTrainingTests: XCTestCase {
         XCTAssertEqual(onGPU.result.value(of: .accuracy), onCPU.result.value(of: .accuracy))
     }
 
-    /// An optimizer without a GPU update stops training with a typed error (exit 2) that says
-    /// how to run it, after the first step.
-    func testUnsupportedOptimizerIsAClearError() throws {
-        let config = try config(model: #"{"arch": "mlp", "hidden": [8]}"#, optimizer: #"{"type": "rmsprop", "lr": 0.01}"#, epochs: 1)
+    func testAdagradAndRMSpropTrainLikeTheCPU() throws {
+        let model = #"{"arch": "mlp", "hidden": [12]}"#
+        try assertSameTraining(model, #"{"type": "adagrad", "lr": 0.05, "lr_decay": 0.01, "weight_decay": 0.001}"#)
+        try assertSameTraining(model, #"{"type": "rmsprop", "lr": 0.005, "momentum": 0.5, "centered": true}"#)
+    }
+
+    /// A layer without a GPU kernel stops training with a typed error (exit 2) that says how to
+    /// run it, at the first step.
+    func testUnsupportedLayerIsAClearError() throws {
+        let model = #"{"layers": [{"conv2d": {"out": 2, "kernel": 3, "groups": 1}}, {"conv2d": {"out": 2, "kernel": 3, "groups": 2}}, {"flatten": {}}, {"linear": {"out": 4}}]}"#
+        let config = try config(model: model, optimizer: #"{"type": "sgd", "lr": 0.01}"#, epochs: 1)
         XCTAssertThrowsError(try train(config, on: "gpu0")) { error in
             guard let e = error as? EngineError, case .gpu(let device, let reason, true) = e else { return XCTFail("\(error)") }
             XCTAssertEqual(device, "gpu0")
-            XCTAssertTrue(reason.contains("optimizer rmsprop has no GPU kernel yet"), reason)
+            XCTAssertTrue(reason.contains("grouped conv2d (groups = 2) has no GPU kernel yet"), reason)
             XCTAssertEqual(e.exitCode, 2)
         }
     }

@@ -36,7 +36,7 @@ public final class Adagrad: Optimizer {
         self.weightDecay = weightDecay
         self.initialAccumulatorValue = initialAccumulatorValue
         self.eps = eps
-        self.states = parameters.map { ParameterState(tensors: [Tensor.full($0.shape, initialAccumulatorValue)], scalars: [0]) }
+        self.states = parameters.map { ParameterState(tensors: [Tensor.full($0.shape, initialAccumulatorValue, device: $0.device)], scalars: [0]) }
     }
 
     public func step() {
@@ -44,13 +44,16 @@ public final class Adagrad: Optimizer {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             precondition(grad.shape == p.shape, "Adagrad: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
-            if p.device != .cpu { return CUDAOps.unsupportedOptimizer(name, device: p.device) }
             if states[i] == nil {
-                states[i] = ParameterState(tensors: [Tensor.full(p.shape, initialAccumulatorValue)], scalars: [0])
+                states[i] = ParameterState(tensors: [Tensor.full(p.shape, initialAccumulatorValue, device: p.device)], scalars: [0])
             }
             states[i]!.scalars[0] += 1
             let t = states[i]!.scalars[0]
             let negCLR = Float(-(lr / (1 + (t - 1) * decay)))
+            if p.device != .cpu {
+                CUDAOps.adagradStep(p, grad: grad, sum: states[i]!.tensors[0], weightDecay: wd, eps: eps, negativeCLR: negCLR)
+                continue
+            }
             let n = p.count, w = p.data, g = grad.data, s = states[i]!.tensors[0].data
             parallelUpdate(n) { r in
                 for j in r {
@@ -73,7 +76,7 @@ public final class Adagrad: Optimizer {
         learningRate = loaded.learningRate
         // Parameters absent from the saved state keep a fresh accumulator, as after construction.
         states = zip(parameters, loaded.states).map { p, s in
-            s ?? ParameterState(tensors: [Tensor.full(p.shape, initialAccumulatorValue)], scalars: [0])
+            s ?? ParameterState(tensors: [Tensor.full(p.shape, initialAccumulatorValue, device: p.device)], scalars: [0])
         }
     }
 }

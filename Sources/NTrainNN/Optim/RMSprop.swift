@@ -54,12 +54,17 @@ public final class RMSprop: Optimizer {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             precondition(grad.shape == p.shape, "RMSprop: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
-            if p.device != .cpu { return CUDAOps.unsupportedOptimizer(name, device: p.device) }
             if states[i] == nil {
-                states[i] = ParameterState(tensors: keys.map { _ in Tensor.zeros(p.shape) }, scalars: [0])
+                states[i] = ParameterState(tensors: keys.map { _ in Tensor.zeros(p.shape, device: p.device) }, scalars: [0])
             }
             states[i]!.scalars[0] += 1
             let slots = states[i]!.tensors
+            if p.device != .cpu {
+                CUDAOps.rmspropStep(p, grad: grad, squareAverage: slots[0], buffer: mom > 0 ? slots[1] : nil,
+                                    gradAverage: centered ? slots[slots.count - 1] : nil, decay: decay, keep: keep, eps: eps,
+                                    weightDecay: wd, momentum: mom, negativeLR: negLR)
+                continue
+            }
             let n = p.count, w = p.data, g = grad.data, s = slots[0].data
             let b = mom > 0 ? slots[1].data : s
             let ga = centered ? slots[slots.count - 1].data : s

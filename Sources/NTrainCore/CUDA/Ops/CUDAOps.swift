@@ -31,12 +31,12 @@ public enum CUDAOps {
         return Tensor(uninitialized: shape, device: device)
     }
 
-    /// `precondition` that every tensor is on `device` (mixing devices is a programming error, as
-    /// in PyTorch).
+    /// Traps unless every tensor is on one device (mixing devices is a programming error, as in
+    /// PyTorch). `fatalError`, which -Ounchecked keeps, so a host pointer never reaches a kernel.
     static func checkSameDevice(_ op: String, _ tensors: [Tensor]) {
         guard let first = tensors.first else { return }
         for t in tensors.dropFirst() where t.device != first.device {
-            preconditionFailure("\(op): tensors on \(first.device) and \(t.device); move them to one device with .to(_:)")
+            fatalError("\(op): tensors on \(first.device) and \(t.device); move them to one device with .to(_:)")
         }
     }
 

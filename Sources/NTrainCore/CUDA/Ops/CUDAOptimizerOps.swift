@@ -32,9 +32,21 @@ extension CUDAOps {
             .float(gradCoefficient).float(averageCoefficient))
     }
 
-    /// Records that `optimizer` has no GPU update yet.
-    public static func unsupportedOptimizer(_ optimizer: String, device: Device) {
-        CUDARuntime.record(CUDAUnsupportedOp(op: "optimizer \(optimizer)", device: device))
+    /// Adagrad on `w` in place; `negativeCLR` = −lr / (1 + (t − 1)·lr_decay).
+    public static func adagradStep(_ w: Tensor, grad g: Tensor, sum: Tensor, weightDecay: Float, eps: Float, negativeCLR: Float) {
+        checkSameDevice("adagrad", [w, g, sum])
+        launch(w.device, "adagrad_f32", elements: w.count, CUDAKernelArguments()
+            .pointer(address(w)).pointer(address(g)).pointer(address(sum)).int64(w.count).float(weightDecay).float(eps).float(negativeCLR))
+    }
+
+    /// RMSprop on `w` in place; `buffer` only with momentum, `gradAverage` only when centered.
+    public static func rmspropStep(_ w: Tensor, grad g: Tensor, squareAverage: Tensor, buffer: Tensor?, gradAverage: Tensor?,
+                                   decay: Float, keep: Float, eps: Float, weightDecay: Float, momentum: Float, negativeLR: Float) {
+        checkSameDevice("rmsprop", [w, g, squareAverage] + [buffer, gradAverage].compactMap { $0 })
+        launch(w.device, "rmsprop_f32", elements: w.count, CUDAKernelArguments()
+            .pointer(address(w)).pointer(address(g)).pointer(address(squareAverage)).pointer(buffer.map(address) ?? 0)
+            .pointer(gradAverage.map(address) ?? 0).int64(w.count).float(decay).float(keep).float(eps).float(weightDecay)
+            .float(momentum).float(negativeLR))
     }
 
     /// Whether every element of a GPU tensor is finite: 0·x is 0 for finite x and NaN for ±Inf and
