@@ -65,6 +65,21 @@ final class GPUTensorOpsTests: GPUTestCase {
         check("sum over two axes", [x]) { $0[0].sum(axes: [0, 2]) }
     }
 
+    func testShapeAndIndexOps() throws {
+        let x = random([2, 3, 4])
+        check("permute", [x]) { $0[0].permuted([2, 0, 1]) }
+        check("transpose", [random([5, 3])]) { $0[0].transposed() }
+        check("pad", [x]) { $0[0].padded([(0, 1), (2, 0), (1, 1)], value: 0.5) }
+        check("concat", [x, random([2, 1, 4]), random([2, 2, 4])]) { Tensor.concat($0, axis: 1) }
+        check("max axis 1", [x]) { $0[0].max(axis: 1) }
+        check("max axis 2 keeping it", [x]) { $0[0].max(axis: 2, keepDims: true) }
+        check("variance", [x]) { $0[0].variance(axes: [0, 2], unbiased: true) }
+        let labels = Tensor(shape: [4], int32s: [2, 0, 4, 1])
+        check("gathered", [random([4, 5])]) { $0[0].gathered(classIndices: labels) }
+        XCTAssertEqual(x.to(Self.gpu).argmax(axis: 1).to(.cpu).scalars, x.argmax(axis: 1).scalars)
+        XCTAssertEqual(labels.to(Self.gpu).oneHot(classes: 5).scalars, labels.oneHot(classes: 5).scalars)
+    }
+
     func testMatmulAndLinear() {
         check("matmul", [random([9, 17]), random([17, 5])], rtol: 1e-5, atol: 1e-5) { $0[0].matmul($0[1]) }
         check("matmul 3-D · 2-D", [random([2, 3, 4]), random([4, 6])], rtol: 1e-5, atol: 1e-5) { $0[0].matmul($0[1]) }

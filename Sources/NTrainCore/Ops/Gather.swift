@@ -26,7 +26,13 @@ extension Tensor {
         precondition(rank == 2 && classIndices.rank == 1 && classIndices.shape[0] == shape[0],
                      "gathered: needs scores [N, C] and indices [N], got \(shape) and \(classIndices.shape)")
         let n = shape[0], c = shape[1]
-        let idx = Kernels.classIndices(classIndices, classes: c, op: "gathered")
+        let idx = Kernels.classIndices(classIndices.to(.cpu), classes: c, op: "gathered")
+        if device != .cpu {
+            let onDevice = Tensor(shape: [n], int32s: idx.map { Int32($0) }).to(device)
+            return CUDAOps.gatherRows(self, onDevice).recorded("gather", inputs: [self]) { g in
+                [CUDAOps.gatherRowsBackward(g, onDevice, classes: c)]
+            }
+        }
         let out = Tensor(uninitialized: [n])
         let src = data, dst = out.data
         for i in 0..<n { dst[i] = src[i * c + idx[i]] }
@@ -43,7 +49,11 @@ extension Tensor {
     /// Not differentiable.
     public func oneHot(classes: Int) -> Tensor {
         precondition(classes > 0, "oneHot: classes must be positive, got \(classes)")
-        let idx = Kernels.classIndices(self, classes: classes, op: "oneHot")
+        let idx = Kernels.classIndices(to(.cpu), classes: classes, op: "oneHot")
+        if device != .cpu {
+            let onDevice = Tensor(shape: [idx.count], int32s: idx.map { Int32($0) }).to(device)
+            return Tensor(sharing: CUDAOps.oneHot(onDevice, classes: classes).storage, shape: Shape(shape.dims + [classes]), dtype: .float32)
+        }
         let out = Tensor.zeros(Shape(shape.dims + [classes]))
         let po = out.data
         for (i, k) in idx.enumerated() { po[i * classes + k] = 1 }

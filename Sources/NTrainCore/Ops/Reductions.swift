@@ -53,6 +53,7 @@ extension Tensor {
     /// Maximum values along `axis`; the gradient goes to the first maximal element, as in PyTorch.
     public func max(axis: Int, keepDims: Bool = false) -> Tensor {
         let ax = shape.axis(axis)
+        if device != .cpu { return gpuMax(axis: ax, keepDims: keepDims) }
         let (values, indices) = Kernels.maxAlongAxis(self, axis: ax)
         let outShape = Kernels.reducedShape(shape, axes: [ax], keepDims: keepDims)
         let inShape = shape
@@ -74,6 +75,11 @@ extension Tensor {
     /// Index of the first maximum along `axis`, as int32 with that axis removed (not differentiable).
     public func argmax(axis: Int) -> Tensor {
         let ax = shape.axis(axis)
+        if device != .cpu {
+            let (outer, reduced, inner) = Kernels.split(shape, ax, ax)
+            let indices = CUDAOps.maxAlongAxis(self, outer: outer, reduced: reduced, inner: inner).indices
+            return Tensor(sharing: indices.storage, shape: Kernels.reducedShape(shape, axes: [ax], keepDims: false), dtype: .int32)
+        }
         let indices = Kernels.maxAlongAxis(self, axis: ax).indices
         return Tensor(sharing: indices.storage, shape: Kernels.reducedShape(shape, axes: [ax], keepDims: false), dtype: .int32)
     }
@@ -84,6 +90,10 @@ extension Tensor {
         let resolved = Kernels.reductionAxes(axes, of: shape)
         let n = resolved.reduce(1) { $0 * shape[$1] }
         let divisor = Float(unbiased ? n - 1 : n)
+        if device != .cpu {  // composed: mean of squared deviations
+            let deviation = self - mean(axes: resolved, keepDims: true)
+            return (deviation * deviation).sum(axes: resolved, keepDims: keepDims) * (1 / divisor)
+        }
         let inShape = shape
         let mean = Kernels.sum(self, axes: resolved)
         let pm = mean.data

@@ -51,6 +51,15 @@ extension Tensor {
         let outShape = Shape((0..<rank).map { shape[$0] + pads[$0].before + pads[$0].after })
         let outStrides = outShape.strides
         let offset = (0..<rank).reduce(0) { $0 + pads[$1].before * outStrides[$1] }
+        if device != .cpu {
+            let out = Tensor.full(outShape, value, device: device)
+            CUDAOps.stridedCopy(shape: inShape.dims, src: self, srcStrides: inShape.strides, dst: out, dstOffset: offset, dstStrides: outStrides)
+            return out.recorded("pad", inputs: [self]) { g in
+                let gin = Tensor(uninitialized: inShape, device: g.device)
+                CUDAOps.stridedCopy(shape: inShape.dims, src: g, srcOffset: offset, srcStrides: outStrides, dst: gin, dstStrides: inShape.strides)
+                return [gin]
+            }
+        }
         let out = Tensor.full(outShape, value)
         Kernels.stridedCopy(shape: inShape.dims, src: data, srcStrides: inShape.strides,
                             dst: out.data + offset, dstStrides: outStrides)
@@ -75,6 +84,25 @@ extension Tensor {
         outDims[ax] = tensors.reduce(0) { $0 + $1.shape[ax] }
         let outShape = Shape(outDims)
         let outStrides = outShape.strides
+        let device = tensors[0].device
+        if device != .cpu {
+            let out = Tensor(uninitialized: outShape, device: device)
+            var offsets: [Int] = []
+            var start = 0
+            for t in tensors {
+                offsets.append(start * outStrides[ax])
+                CUDAOps.stridedCopy(shape: t.shape.dims, src: t, srcStrides: t.shape.strides, dst: out, dstOffset: offsets.last!, dstStrides: outStrides)
+                start += t.shape[ax]
+            }
+            return out.recorded("concat", inputs: tensors) { g in
+                zip(tensors, offsets).map { t, offset -> Tensor? in
+                    guard t.requiresGrad else { return nil }
+                    let gt = Tensor(uninitialized: t.shape, device: device)
+                    CUDAOps.stridedCopy(shape: t.shape.dims, src: g, srcOffset: offset, srcStrides: outStrides, dst: gt, dstStrides: t.shape.strides)
+                    return gt
+                }
+            }
+        }
         let out = Tensor(uninitialized: outShape)
         var offsets: [Int] = []
         var start = 0

@@ -50,6 +50,7 @@ extension Kernels {
     public static func broadcast(_ a: Tensor, to shape: Shape) -> Tensor {
         if a.shape == shape { return a }
         precondition(Shape.broadcast(a.shape, shape) == shape, "cannot broadcast \(a.shape) to \(shape)")
+        if a.device != .cpu { return CUDAOps.broadcast(a, to: shape) }
         let out = Tensor(uninitialized: shape)
         stridedCopy(shape: shape.dims, src: a.data, srcStrides: a.shape.broadcastStrides(to: shape),
                     dst: out.data, dstStrides: shape.strides)
@@ -61,6 +62,7 @@ extension Kernels {
         precondition(axes.count == a.rank && Set(axes) == Set(0..<a.rank), "permute: \(axes) is not a permutation of the axes of \(a.shape)")
         let inStrides = a.shape.strides
         let outShape = Shape(axes.map { a.shape[$0] })
+        if a.device != .cpu { return CUDAOps.permute(a, axes) }
         if a.rank == 2 && axes == [1, 0] { return transpose2D(a) }
         let out = Tensor(uninitialized: outShape)
         stridedCopy(shape: outShape.dims, src: a.data, srcStrides: axes.map { inStrides[$0] },
@@ -71,6 +73,7 @@ extension Kernels {
     /// The transpose of a matrix, in cache-friendly tiles.
     public static func transpose2D(_ a: Tensor) -> Tensor {
         precondition(a.rank == 2, "transpose2D needs a matrix, got \(a.shape)")
+        if a.device != .cpu { return CUDAOps.permute(a, [1, 0]) }
         let rows = a.shape[0], cols = a.shape[1]
         let out = Tensor(uninitialized: [cols, rows])
         let src = a.data, dst = out.data

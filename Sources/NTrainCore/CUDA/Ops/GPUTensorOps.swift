@@ -45,6 +45,17 @@ extension Tensor {
         }
     }
 
+    /// Maximum along `ax`; the gradient goes to the first maximum.
+    func gpuMax(axis ax: Int, keepDims: Bool) -> Tensor {
+        let (outer, reduced, inner) = Kernels.split(shape, ax, ax)
+        let (values, indices) = CUDAOps.maxAlongAxis(self, outer: outer, reduced: reduced, inner: inner)
+        let inShape = shape
+        return Tensor(sharing: values.storage, shape: Kernels.reducedShape(shape, axes: [ax], keepDims: keepDims), dtype: .float32)
+            .recorded("max", inputs: [self]) { g in
+                [CUDAOps.maxAlongAxisBackward(g, indices, shape: inShape, outer: outer, reduced: reduced, inner: inner)]
+            }
+    }
+
     func gpuMean() -> Tensor {
         let shape = self.shape, n = Float(count)
         return CUDAOps.scale(CUDAOps.sumAll(self), 1 / n).recorded("mean", inputs: [self]) { g in
