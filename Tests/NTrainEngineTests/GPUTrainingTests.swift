@@ -77,6 +77,29 @@ final class GPUTrainingTests: XCTestCase {
         try assertSameTraining(model, #"{"type": "nadam", "lr": 0.01, "weight_decay": 0.01}"#)
     }
 
+    /// Same seed ⇒ the same bits on the GPU too (no atomics, fixed reduction trees), and a run
+    /// resumed from its checkpoint ends where a straight run does, momentum buffers included.
+    func testGPURunsAreDeterministicAndResumeBitIdentically() throws {
+        let text = """
+        {"name": "r", "seed": 5,
+         "data": {"dataset": "random", "count": 48, "test_count": 16, "shape": [1, 8, 8], "classes": 4, "batch_size": 8},
+         "model": {"layers": [{"conv2d": {"out": 3, "kernel": 3}}, {"batch_norm2d": {}}, {"relu": {}}, {"flatten": {}},
+                              {"dropout": {"p": 0.2}}, {"linear": {"out": 4}}]},
+         "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9}, "train": {"epochs": 2}}
+        """
+        let config = try ExperimentConfig.decode(Data(text.utf8), file: "resume.json")
+        func weights(_ t: Trainer) -> [[Float]] { t.model.stateDict().map { $0.1.scalars } }
+        let (a, _) = try train(config, on: "gpu0")
+        let (b, _) = try train(config, on: "gpu0")
+        XCTAssertEqual(weights(a), weights(b), "two GPU runs with one seed")
+        let firstOut = folder.appendingPathComponent("first").path
+        let first = try Trainer(config: config, options: TrainOptions(device: "gpu0", out: firstOut, epochs: 1))
+        _ = try first.run()
+        let resumed = try Trainer(config: nil, options: TrainOptions(device: "gpu0", resume: firstOut, epochs: 2))
+        XCTAssertEqual(try resumed.run().ending, .completed)
+        XCTAssertEqual(weights(resumed), weights(a), "resumed on the GPU vs straight")
+    }
+
     /// A checkpoint written on the GPU evaluates the same on the CPU, and the reverse.
     func testCheckpointsMoveBetweenDevices() throws {
         let config = try config(model: #"{"arch": "mlp", "hidden": [8]}"#, optimizer: #"{"type": "sgd", "lr": 0.1}"#, epochs: 1)
