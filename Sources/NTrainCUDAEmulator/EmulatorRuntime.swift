@@ -10,6 +10,8 @@ extension CUDAHostEmulator {
     ///   inaccessible guard page, and the fault becomes `CUDA_ERROR_ILLEGAL_ADDRESS`, reported (as
     ///   on a GPU) by the next synchronising call.
     /// New allocations are filled with 0xFF bytes (float NaN), so reading memory nobody wrote shows.
+    /// Device memory is 1 GiB unless `configure` or NTRAIN_EMULATOR_MEMORY (bytes, read by `cuInit`)
+    /// says otherwise.
     static let runtimeSource = #"""
     // ntrain CUDA host emulator: the driver API over host memory.
     #include <dlfcn.h>
@@ -45,7 +47,14 @@ extension CUDAHostEmulator {
     long ntemu_launch_count(void) { return launches; }
     size_t ntemu_bytes_in_use(void) { return used; }
 
-    CUresult cuInit(unsigned flags) { if (flags) return INVALID_VALUE; initialized = 1; return device_count ? OK : NO_DEVICE; }
+    CUresult cuInit(unsigned flags) {
+        if (flags) return INVALID_VALUE;
+        // NTRAIN_EMULATOR_MEMORY: device memory in bytes, for out-of-memory tests of a whole program.
+        const char* memory = getenv("NTRAIN_EMULATOR_MEMORY");
+        if (!initialized && memory && *memory) capacity = (size_t)strtoull(memory, 0, 10);
+        initialized = 1;
+        return device_count ? OK : NO_DEVICE;
+    }
     CUresult cuDriverGetVersion(int* v) { *v = 12040; return OK; }
     CUresult cuDeviceGetCount(int* n) { if (!initialized) return NOT_INITIALIZED; *n = device_count; return OK; }
     CUresult cuDeviceGet(int* d, int ordinal) {

@@ -52,11 +52,12 @@ final class GPUConvOpsTests: GPUTestCase {
         }
     }
 
-    func testGroupedConvolutionIsReportedUnsupported() throws {
-        let x = random([1, 4, 5, 5]).to(Self.gpu), w = random([2, 2, 3, 3]).to(Self.gpu)
-        _ = x.conv2d(weight: w, groups: 2)
-        XCTAssertThrowsError(try CUDARuntime.check()) { error in
-            XCTAssertTrue("\(error)".contains("grouped conv2d (groups = 2) has no GPU kernel yet"), "\(error)")
+    func testGroupedConvolution() {
+        check("conv2d groups 2", [random([2, 4, 7, 6]), random([6, 2, 3, 3]), random([6])], rtol: 1e-4, atol: 1e-5) {
+            $0[0].conv2d(weight: $0[1], bias: $0[2], padding: (1, 0), groups: 2)
+        }
+        check("depthwise conv2d", [random([2, 3, 5, 5]), random([3, 1, 3, 3])], rtol: 1e-4, atol: 1e-5) {
+            $0[0].conv2d(weight: $0[1], stride: (2, 2), groups: 3)
         }
     }
 }

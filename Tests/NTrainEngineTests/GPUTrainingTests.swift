@@ -118,16 +118,19 @@ final class GPUTrainingTests: XCTestCase {
         try assertSameTraining(model, #"{"type": "rmsprop", "lr": 0.005, "momentum": 0.5, "centered": true}"#)
     }
 
-    /// A layer without a GPU kernel stops training with a typed error (exit 2) that says how to
-    /// run it, at the first step.
-    func testUnsupportedLayerIsAClearError() throws {
-        let model = #"{"layers": [{"conv2d": {"out": 2, "kernel": 3, "groups": 1}}, {"conv2d": {"out": 2, "kernel": 3, "groups": 2}}, {"flatten": {}}, {"linear": {"out": 4}}]}"#
-        let config = try config(model: model, optimizer: #"{"type": "sgd", "lr": 0.01}"#, epochs: 1)
+    /// Out of device memory stops training with a typed error (exit 1) that gives the size asked
+    /// and the free memory, after the first failing step; nothing is written as if it had trained.
+    func testOutOfDeviceMemoryIsAClearError() throws {
+        let config = try config(model: #"{"arch": "mlp", "hidden": [256, 256]}"#, optimizer: #"{"type": "adam", "lr": 0.01}"#, epochs: 1)
+        try CUDAHostEmulator.configure(memory: 600 << 10)
+        defer { try? CUDAHostEmulator.configure() }
+        CUDAHostEmulator.uninstallForTensors()
+        try CUDAHostEmulator.installForTensors()  // fresh contexts on the smaller device
         XCTAssertThrowsError(try train(config, on: "gpu0")) { error in
-            guard let e = error as? EngineError, case .gpu(let device, let reason, true) = e else { return XCTFail("\(error)") }
+            guard let e = error as? EngineError, case .gpu(let device, let reason, false) = e else { return XCTFail("\(error)") }
             XCTAssertEqual(device, "gpu0")
-            XCTAssertTrue(reason.contains("grouped conv2d (groups = 2) has no GPU kernel yet"), reason)
-            XCTAssertEqual(e.exitCode, 2)
+            XCTAssertTrue(reason.contains("out of GPU memory on gpu0: asked for"), reason)
+            XCTAssertEqual(e.exitCode, 1)
         }
     }
 }

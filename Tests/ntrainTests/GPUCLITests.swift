@@ -70,18 +70,19 @@ final class GPUCLITests: XCTestCase {
         }
     }
 
-    /// A model with an op the GPU lacks fails with exit 2 and the reason, not a crash.
-    func testUnsupportedLayerOnTheGPUExitsTwoWithTheReason() throws {
-        let config = folder.appendingPathComponent("grouped.json")
+    /// Out of device memory is exit 1 with the size asked and the free memory, not a crash.
+    func testOutOfDeviceMemoryExitsOneWithTheSizes() throws {
+        let config = folder.appendingPathComponent("big.json")
         try """
-        {"name": "grouped", "data": {"dataset": "random", "count": 16, "test_count": 8, "shape": [2, 6, 6], "classes": 2, "batch_size": 8},
-         "model": {"layers": [{"conv2d": {"out": 2, "kernel": 3, "groups": 2}}, {"flatten": {}}, {"linear": {"out": 2}}]},
-         "optimizer": {"type": "sgd", "lr": 0.1}, "train": {"epochs": 1}}
+        {"name": "big", "data": {"dataset": "random", "count": 16, "test_count": 8, "shape": [1, 8, 8], "classes": 2, "batch_size": 8},
+         "model": {"arch": "mlp", "hidden": [512, 512]}, "optimizer": {"type": "adam", "lr": 0.01}, "train": {"epochs": 1}}
         """.write(to: config, atomically: true, encoding: .utf8)
+        var env = try emulatorEnvironment()
+        env["NTRAIN_EMULATOR_MEMORY"] = "1000000"
         let result = try CLI.run(["train", config.path, "--device", "gpu0", "--out", folder.appendingPathComponent("g").path, "--quiet"],
-                                 environment: try emulatorEnvironment(), timeout: 120)
-        XCTAssertEqual(result.status, 2, result.summary)
-        XCTAssertTrue(result.stderr.contains("grouped conv2d (groups = 2) has no GPU kernel yet"), result.stderr)
-        XCTAssertTrue(result.stderr.contains("--device cpux"), result.stderr)
+                                 environment: env, timeout: 120)
+        XCTAssertEqual(result.status, 1, result.summary)
+        XCTAssertTrue(result.stderr.contains("training on gpu0 failed: out of GPU memory on gpu0: asked for"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("reduce the batch size or the model"), result.stderr)
     }
 }

@@ -1,26 +1,34 @@
 /// Convolution, pooling and batch normalisation on a GPU, with their backward passes.
 /// Convolution is im2col + GEMM over the whole batch (the unfolded input is kept for the weight
-/// gradient), as the CPU's im2col path; grouped convolution has no GPU path yet.
+/// gradient), as the CPU's im2col path; grouped convolution runs one im2col and GEMM per group on
+/// pointer offsets.
 extension CUDAOps {
+    /// A device address `floats` elements into `t`.
+    static func address(_ t: Tensor, offset floats: Int) -> CUDADevicePointer { address(t) + UInt64(floats * 4) }
+
     static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry)
         -> (out: Tensor, backward: (Tensor) -> [Tensor?]) {
         checkSameDevice("conv2d", [x, weight] + (bias.map { [$0] } ?? []))
         let device = x.device
         let outShape: Shape = [g.batch, g.outChannels, g.outHeight, g.outWidth]
-        guard g.groups == 1 else {
-            return (unsupported("grouped conv2d (groups = \(g.groups))", shape: outShape, device: device), { _ in [nil, nil, nil] })
+        let groups = g.groups, cg = g.inChannels / groups, og = g.outChannels / groups
+        let pixels = g.outHeight * g.outWidth, rows = cg * g.kernelHeight * g.kernelWidth  // rows per group
+        let columnsWide = g.batch * pixels, imageFloats = g.inChannels * g.height * g.width, plane = g.height * g.width
+        let geometry = CUDAKernelArguments.convGeometry(g, channels: cg, imageStride: imageFloats, rowStride: columnsWide)
+        // Group gi's columns [rows, N·pixels] start at gi·rows·N·pixels; its input channels at gi·cg·H·W.
+        let columns = Tensor(uninitialized: [groups * rows, columnsWide], device: device)
+        let groupColumns = rows * columnsWide
+        for gi in 0..<groups {
+            launch(device, "im2col_f32", elements: groupColumns, CUDAKernelArguments()
+                .pointer(address(x, offset: gi * cg * plane)).pointer(address(columns, offset: gi * groupColumns)).int64Struct(geometry))
         }
-        let pixels = g.outHeight * g.outWidth, rows = g.inChannels * g.kernelHeight * g.kernelWidth
-        let columnsWide = g.batch * pixels, imageFloats = g.inChannels * g.height * g.width
-        let geometry = CUDAKernelArguments.convGeometry(g, channels: g.inChannels, imageStride: imageFloats, rowStride: columnsWide)
-        let columns = Tensor(uninitialized: [rows, columnsWide], device: device)
-        launch(device, "im2col_f32", elements: rows * columnsWide,
-               CUDAKernelArguments().pointer(address(x)).pointer(address(columns)).int64Struct(geometry))
         let out = Tensor(uninitialized: outShape, device: device)
-        // out[b] [O, pixels] = W [O, rows] · columns[:, b·pixels ..< (b+1)·pixels]
-        gemm(device, transA: false, transB: false, m: g.outChannels, n: pixels, k: rows, a: address(weight), lda: rows,
-             b: address(columns), ldb: columnsWide, strideB: pixels, c: address(out), ldc: pixels, strideC: g.outChannels * pixels,
-             batch: g.batch)
+        // out[b, group rows] [og, pixels] = W_g [og, rows] · columns_g[:, b·pixels ..< (b+1)·pixels]
+        for gi in 0..<groups {
+            gemm(device, transA: false, transB: false, m: og, n: pixels, k: rows, a: address(weight, offset: gi * og * rows), lda: rows,
+                 b: address(columns, offset: gi * groupColumns), ldb: columnsWide, strideB: pixels,
+                 c: address(out, offset: gi * og * pixels), ldc: pixels, strideC: g.outChannels * pixels, batch: g.batch)
+        }
         if let bias {
             launch(device, "add_channel_bias_f32", elements: out.count, CUDAKernelArguments()
                 .pointer(address(out)).pointer(address(bias)).int64(g.batch).int64(g.outChannels).int64(pixels))
@@ -34,18 +42,24 @@ extension CUDAOps {
                 .pointer(address(grad)).pointer(address(wide)).int64(grad.count).int64Struct(index))
             var grads: [Tensor?] = [nil, nil]
             if x.requiresGrad {
-                let dcol = Tensor(uninitialized: [rows, columnsWide], device: device)
-                gemm(device, transA: true, transB: false, m: rows, n: columnsWide, k: g.outChannels, a: address(weight), lda: rows,
-                     b: address(wide), ldb: columnsWide, c: address(dcol), ldc: columnsWide)
+                let dcol = Tensor(uninitialized: [groups * rows, columnsWide], device: device)
                 let dx = filled(x.shape, pattern: 0, device: device)
-                launch(device, "col2im_f32", elements: x.count,
-                       CUDAKernelArguments().pointer(address(dcol)).pointer(address(dx)).int64Struct(geometry))
+                for gi in 0..<groups {
+                    gemm(device, transA: true, transB: false, m: rows, n: columnsWide, k: og, a: address(weight, offset: gi * og * rows),
+                         lda: rows, b: address(wide, offset: gi * og * columnsWide), ldb: columnsWide,
+                         c: address(dcol, offset: gi * groupColumns), ldc: columnsWide)
+                    launch(device, "col2im_f32", elements: g.batch * cg * plane, CUDAKernelArguments()
+                        .pointer(address(dcol, offset: gi * groupColumns)).pointer(address(dx, offset: gi * cg * plane)).int64Struct(geometry))
+                }
                 grads[0] = dx
             }
             if weight.requiresGrad {
                 let dw = Tensor(uninitialized: weight.shape, device: device)
-                gemm(device, transA: false, transB: true, m: g.outChannels, n: rows, k: columnsWide, a: address(wide), lda: columnsWide,
-                     b: address(columns), ldb: columnsWide, c: address(dw), ldc: rows)
+                for gi in 0..<groups {
+                    gemm(device, transA: false, transB: true, m: og, n: rows, k: columnsWide, a: address(wide, offset: gi * og * columnsWide),
+                         lda: columnsWide, b: address(columns, offset: gi * groupColumns), ldb: columnsWide,
+                         c: address(dw, offset: gi * og * rows), ldc: rows)
+                }
                 grads[1] = dw
             }
             if let bias {
