@@ -81,12 +81,21 @@ public enum CUDAAvailability: Equatable, Sendable {
     public static func probe() -> CUDAAvailability { probe(driverLibrary: CUDADriver.defaultLibrary) }
 
     /// `probe()` with the driver library's path or name given (tests load a missing or wrong library).
+    /// GPUs also need NVRTC, which compiles the kernels: without it they are reported unusable
+    /// (so `gpux` fails up front with the install hint and `xpux` means the CPU).
     public static func probe(driverLibrary: String) -> CUDAAvailability {
         switch CUDADeviceInfo.list(driverLibrary: driverLibrary) {
         case .failure(let error):
             return .unavailable(error.description)
         case .success(let devices):
-            return availability(of: devices)
+            let found = availability(of: devices)
+            guard case .available = found else { return found }
+            do {
+                _ = try NVRTC.shared()
+            } catch {
+                return .unavailable("found \(devices.count) CUDA device(s), but \(error)")
+            }
+            return found
         }
     }
 

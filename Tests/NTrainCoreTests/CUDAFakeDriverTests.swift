@@ -108,7 +108,12 @@ final class CUDAFakeDriverTests: XCTestCase {
         ])
         XCTAssertEqual(devices[1].virtualArchitecture, "compute_86")
         XCTAssertEqual(CUDADeviceInfo.list(driverLibrary: path).map { $0.count }, .success(2))
-        XCTAssertEqual(CUDAAvailability.probe(driverLibrary: path), .available(deviceCount: 2))
+        switch NVRTC.load(from: NVRTC.candidates()) {
+        case .success: XCTAssertEqual(CUDAAvailability.probe(driverLibrary: path), .available(deviceCount: 2))
+        case .failure(let error):
+            // Without NVRTC the kernels cannot be compiled: the GPUs are reported unusable, saying why.
+            XCTAssertEqual(CUDAAvailability.probe(driverLibrary: path), .unavailable("found 2 CUDA device(s), but \(error)"))
+        }
     }
 
     func testIndexOutOfRangeAndNoDevice() throws {

@@ -70,6 +70,29 @@ final class GPUCLITests: XCTestCase {
         }
     }
 
+    /// A GPU without NVRTC is unusable: gpux says why (exit 2) and xpux means the CPU.
+    func testGPUWithoutNVRTCIsRefusedUpFrontAndXpuxUsesTheCPU() throws {
+        var env = try emulatorEnvironment()
+        env["NTRAIN_NVRTC"] = "/nonexistent/libnvrtc.so.12"
+        env["VIRTUAL_ENV"] = nil
+        env["HOME"] = folder.path  // no ~/.local site-packages
+        let devices = try CLI.run(["devices"], environment: env, in: folder)
+        guard !devices.stdout.contains("xpux     -> gpu0") else {
+            throw XCTSkip("NVRTC is installed system-wide here, so it cannot be hidden: \(devices.stdout)")
+        }
+        XCTAssertEqual(devices.status, 0, devices.summary)
+        XCTAssertTrue(devices.stdout.contains("xpux     -> cpu0"), devices.stdout)
+        let config = folder.appendingPathComponent("exp.json")
+        try """
+        {"name": "n", "data": {"dataset": "random", "count": 8, "test_count": 8, "shape": [1, 4, 4], "classes": 2, "batch_size": 8},
+         "model": {"arch": "linear"}, "optimizer": {"type": "sgd", "lr": 0.1}, "train": {"epochs": 1}}
+        """.write(to: config, atomically: true, encoding: .utf8)
+        let result = try CLI.run(["train", config.path, "--device", "gpux", "--out", folder.appendingPathComponent("r").path, "--quiet"],
+                                 environment: env, in: folder)
+        XCTAssertEqual(result.status, 2, result.summary)
+        XCTAssertTrue(result.stderr.contains("device gpux is not usable: found 1 CUDA device(s), but NVRTC (libnvrtc) not found"), result.stderr)
+    }
+
     /// Out of device memory is exit 1 with the size asked and the free memory, not a crash.
     func testOutOfDeviceMemoryExitsOneWithTheSizes() throws {
         let config = folder.appendingPathComponent("big.json")
