@@ -85,7 +85,7 @@ public enum CUDAHostEmulator {
     static var translationUnits: [(name: String, text: String)] {
         [("runtime.cpp", runtimeSource)] + CUDAKernels.all.map { unit in
             (unit.name.replacingOccurrences(of: ".cu", with: ".cpp"),
-             deviceHeader + unit.source + launchers(for: unit.entryPoints))
+             deviceHeader + unit.source + launchers(for: unit))
         }
     }
 
@@ -124,6 +124,7 @@ public enum CUDAHostEmulator {
         process.executableURL = URL(fileURLWithPath: compiler)
         // -ffp-contract=off: NVRTC compiles these kernels with --fmad=false.
         process.arguments = ["-x", "c++", "-std=c++14", "-O1", "-ffp-contract=off", "-fno-fast-math", "-fPIC", "-shared",
+                             "-U_FORTIFY_SOURCE",  // its longjmp check refuses the fibers' jumps between stacks
                              "-w", "-o", work + "/lib.so"] + files + ["-ldl", "-lm"]
         let log = Pipe()
         process.standardError = log

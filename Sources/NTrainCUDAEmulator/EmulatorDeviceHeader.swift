@@ -1,3 +1,5 @@
+import NTrainCore
+
 extension CUDAHostEmulator {
     /// What CUDA C needs to compile as host C++: the thread-index built-ins, `__syncthreads`, the
     /// function qualifiers, and the few device intrinsics the kernels use. Prepended to every kernel
@@ -44,10 +46,27 @@ extension CUDAHostEmulator {
 
     """#
 
+    /// Whether kernel `name` of `unit` may wait at a block barrier (`__syncthreads`, directly or
+    /// through the prelude's block reductions). Barrier-free kernels run their threads one after
+    /// another on the caller's stack instead of as fibers (much faster). A kernel whose definition
+    /// is not found literally (made by a macro) counts as barrier-free only when nothing in its
+    /// unit uses a barrier.
+    static func usesBarrier(_ name: String, in unit: CUDAKernelSource) -> Bool {
+        let tokens = ["__syncthreads", "nt_block_sum", "nt_block_max"]
+        let body = String(unit.source.dropFirst(CUDAKernels.prelude.count))
+        guard tokens.contains(where: { body.contains($0) }) else { return false }
+        guard let start = body.range(of: "void \(name)(") else { return true }
+        let rest = body[start.upperBound...]
+        let end = rest.range(of: "extern \"C\"")?.lowerBound ?? rest.endIndex
+        return tokens.contains { rest[..<end].contains($0) }
+    }
+
     /// Appended to each unit: per kernel, `ntemu_entry_NAME(params)` runs one thread of the kernel
-    /// with its arguments read from `cuLaunchKernel`'s parameter array, and `ntemu_arity_NAME()`
-    /// gives the parameter count, so the driver can refuse a launch with missing parameters.
-    static func launchers(for entryPoints: [String]) -> String {
+    /// with its arguments read from `cuLaunchKernel`'s parameter array, `ntemu_arity_NAME()` gives
+    /// the parameter count, so the driver can refuse a launch with missing parameters, and
+    /// `ntemu_barrier_NAME()` whether its threads must run as fibers.
+    static func launchers(for unit: CUDAKernelSource) -> String {
+        let entryPoints = unit.entryPoints
         var text = #"""
 
         // Launchers: unpack cuLaunchKernel's void** into each kernel's typed parameters.
@@ -70,6 +89,7 @@ extension CUDAHostEmulator {
         for name in entryPoints {
             text += "extern \"C\" void ntemu_entry_\(name)(void** p) { ntemu_run(\(name), p); }\n"
             text += "extern \"C\" int ntemu_arity_\(name)(void) { return ntemu_count(\(name)); }\n"
+            text += "extern \"C\" int ntemu_barrier_\(name)(void) { return \(usesBarrier(name, in: unit) ? 1 : 0); }\n"
         }
         return text
     }

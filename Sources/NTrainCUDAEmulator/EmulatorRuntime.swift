@@ -1,7 +1,7 @@
 extension CUDAHostEmulator {
     /// The emulated driver: the `libcuda` entry points `CUDADriver` loads, over host memory, with
-    /// kernels run block by block and each block's threads as fibers (so `__syncthreads` is a real
-    /// barrier). It checks what a GPU would refuse or fault on:
+    /// kernels run block by block; the threads of a kernel that waits at barriers run as fibers (so
+    /// `__syncthreads` is a real barrier), those of other kernels one after another. It checks what a GPU would refuse or fault on:
     /// - launch shapes (block ≤ 1024 threads, x/y ≤ 1024, z ≤ 64, grid y/z ≤ 65535, ≤ 48 KiB
     ///   dynamic shared memory), a current context, and a non-null slot for every kernel parameter;
     /// - `cuModuleGetFunction` of a name that is not a `.entry` of the loaded PTX;
@@ -161,7 +161,7 @@ extension CUDAHostEmulator {
 
     // MARK: modules and functions
     struct module { char* ptx; };
-    struct function { void (*entry)(void**); int (*arity)(void); };
+    struct function { void (*entry)(void**); int (*arity)(void); int barrier; };
     static void* self_handle(void) {
         static void* handle = 0;
         if (!handle) {
@@ -195,13 +195,20 @@ extension CUDAHostEmulator {
         f->entry = (void (*)(void**))dlsym(self_handle(), symbol);
         strcpy(symbol, "ntemu_arity_"); strcat(symbol, name);
         f->arity = (int (*)(void))dlsym(self_handle(), symbol);
-        if (!f->entry || !f->arity) { free(f); return NOT_FOUND; }
+        strcpy(symbol, "ntemu_barrier_"); strcat(symbol, name);
+        int (*barrier)(void) = (int (*)(void))dlsym(self_handle(), symbol);
+        if (!f->entry || !f->arity || !barrier) { free(f); return NOT_FOUND; }
+        f->barrier = barrier();
         *out = f; return OK;
     }
 
     // MARK: launches. One block at a time; its threads are fibers switched at __syncthreads.
+    // A fiber starts with swapcontext (its own stack); later switches use _setjmp/_longjmp, which
+    // save no signal mask, so a barrier costs no system call.
     enum { STACK_BYTES = 256 << 10, MAX_THREADS = 1024 };
-    static ucontext_t scheduler, fibers[MAX_THREADS];
+    static ucontext_t scheduler, fibers[MAX_THREADS], fiber_template;
+    static jmp_buf scheduler_jump, fiber_jump[MAX_THREADS];
+    static unsigned char started[MAX_THREADS];
     static char* stacks[MAX_THREADS];
     static unsigned char finished[MAX_THREADS];
     static unsigned current, remaining;
@@ -210,12 +217,17 @@ extension CUDAHostEmulator {
     static sigjmp_buf fault_jump;
     static volatile sig_atomic_t in_kernel = 0;
 
-    void ntemu_syncthreads(void) { swapcontext(&fibers[current], &scheduler); }
+    static int in_fibers = 0;
+    void ntemu_syncthreads(void) {
+        if (!in_fibers) abort();  // a kernel classified barrier-free reached a barrier: a bug in the emulator
+        if (!_setjmp(fiber_jump[current])) _longjmp(scheduler_jump, 1);
+    }
 
     static void fiber_main(void) {
         running->entry(running_params);
         finished[current] = 1;
         remaining--;
+        _longjmp(scheduler_jump, 1);
     }
 
     static void on_fault(int sig, siginfo_t* info, void* uc) {
@@ -232,6 +244,8 @@ extension CUDAHostEmulator {
                 if (stacks[t] == MAP_FAILED) { stacks[t] = 0; return OUT_OF_MEMORY; }
             }
         }
+        static int have_template = 0;
+        if (!have_template) { getcontext(&fiber_template); have_template = 1; }
         running = f; running_params = params;
         ntemu_grid_dim = grid; ntemu_block_dim = block;
         static char alt_stack[1 << 16];
@@ -247,6 +261,7 @@ extension CUDAHostEmulator {
         CUresult result = OK;
         if (sigsetjmp(fault_jump, 1)) {
             result = ILLEGAL_ADDRESS;
+            in_fibers = 0;
         } else {
             in_kernel = 1;
             for (unsigned bz = 0; bz < grid.z; bz++)
@@ -254,13 +269,23 @@ extension CUDAHostEmulator {
             for (unsigned bx = 0; bx < grid.x; bx++) {
                 dim3 b = { bx, by, bz };
                 ntemu_block_index = b;
+                if (!f->barrier) {  // no barrier: each thread runs to the end in turn, no fibers
+                    for (unsigned t = 0; t < threads; t++) {
+                        dim3 i = { t % block.x, (t / block.x) % block.y, t / (block.x * block.y) };
+                        ntemu_thread_index = i;
+                        f->entry(params);
+                    }
+                    continue;
+                }
+                in_fibers = 1;
                 for (unsigned t = 0; t < threads; t++) {
-                    getcontext(&fibers[t]);
+                    fibers[t] = fiber_template;
                     fibers[t].uc_stack.ss_sp = stacks[t];
                     fibers[t].uc_stack.ss_size = STACK_BYTES;
                     fibers[t].uc_link = &scheduler;
                     makecontext(&fibers[t], fiber_main, 0);
                     finished[t] = 0;
+                    started[t] = 0;
                 }
                 remaining = threads;
                 while (remaining) {
@@ -269,9 +294,13 @@ extension CUDAHostEmulator {
                         current = t;
                         dim3 i = { t % block.x, (t / block.x) % block.y, t / (block.x * block.y) };
                         ntemu_thread_index = i;
-                        swapcontext(&scheduler, &fibers[t]);
+                        if (!_setjmp(scheduler_jump)) {
+                            if (!started[t]) { started[t] = 1; swapcontext(&scheduler, &fibers[t]); }
+                            else _longjmp(fiber_jump[t], 1);
+                        }
                     }
                 }
+                in_fibers = 0;
             }
             in_kernel = 0;
         }
