@@ -140,7 +140,7 @@ extension CUDAHostEmulator {
     }
     CUresult cuMemGetInfo_v2(size_t* free_bytes, size_t* total) {
         if (!current_context) return INVALID_CONTEXT;
-        *free_bytes = capacity - used; *total = capacity; return OK;
+        *free_bytes = used < capacity ? capacity - used : 0; *total = capacity; return OK;
     }
     CUresult cuMemcpyHtoD_v2(uint64_t d, const void* h, size_t n) {
         if (pending) return take_pending();

@@ -81,8 +81,10 @@ public enum CUDAAvailability: Equatable, Sendable {
     public static func probe() -> CUDAAvailability { probe(driverLibrary: CUDADriver.defaultLibrary) }
 
     /// `probe()` with the driver library's path or name given (tests load a missing or wrong library).
-    /// GPUs also need NVRTC, which compiles the kernels: without it they are reported unusable
-    /// (so `gpux` fails up front with the install hint and `xpux` means the CPU).
+    /// GPUs are usable only when a test kernel runs on GPU 0: NVRTC must load and compile it, the
+    /// driver must load its PTX and launch it, and the value must come back. Otherwise they are
+    /// reported unusable with the reason (so `gpux` fails up front and `xpux` means the CPU),
+    /// instead of failing at the first training step.
     public static func probe(driverLibrary: String) -> CUDAAvailability {
         switch CUDADeviceInfo.list(driverLibrary: driverLibrary) {
         case .failure(let error):
@@ -95,7 +97,25 @@ public enum CUDAAvailability: Equatable, Sendable {
             } catch {
                 return .unavailable("found \(devices.count) CUDA device(s), but \(error)")
             }
+            do {
+                let context = driverLibrary == CUDADriver.defaultLibrary
+                    ? try CUDARuntime.context(0) : try CUDAContext(device: 0, driver: try CUDADriver(library: driverLibrary))
+                try smokeTest(context)
+            } catch {
+                return .unavailable("found \(devices.count) CUDA device(s), but a test kernel did not run on gpu0: \(error)")
+            }
             return found
+        }
+    }
+
+    /// Fills 4 floats on the device with a kernel and reads them back.
+    static func smokeTest(_ context: CUDAContext) throws {
+        try context.makeCurrent()
+        let buffer = try context.zeros(4)
+        try context.launch("fill_f32", elements: 4, arguments: CUDAKernelArguments().buffer(buffer).int64(4).float(2.5))
+        let values = try context.download(buffer, shape: [4]).scalars
+        guard values == [2.5, 2.5, 2.5, 2.5] else {
+            throw CUDAError.driverError(call: "test kernel fill_f32", code: -1, name: "wrong result \(values)")
         }
     }
 

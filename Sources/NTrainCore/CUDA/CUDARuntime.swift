@@ -20,6 +20,8 @@ public enum CUDARuntime {
         lock.lock()
         defer { lock.unlock() }
         installed = driver
+        // Give the closed contexts' cached blocks back (live tensors keep theirs).
+        for c in contexts.values { try? c.allocator.emptyCache() }
         contexts.removeAll()
         firstError = nil
     }

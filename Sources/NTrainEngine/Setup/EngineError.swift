@@ -26,7 +26,8 @@ public enum EngineError: Error, CustomStringConvertible {
                 + (checkpoint.map { ". The last good checkpoint is \($0)" } ?? "")
                 + ". Lower optimizer.lr, add train.grad_clip, or set train.nan_policy to \"skip\"."
         case .io(let m): return m
-        case let .gpu(device, reason, _): return "training on \(device) failed: \(reason)"
+        case let .gpu(device, reason, unsupported):
+            return "training on \(device) failed: \(reason)" + (unsupported ? "" : ". To train on the CPU instead, use --device cpux")
         }
     }
 

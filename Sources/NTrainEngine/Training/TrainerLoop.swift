@@ -167,6 +167,8 @@ extension Trainer {
 
     /// The NaN/Inf guard: "stop" throws before the step reaches the weights; "skip" drops it.
     private func nonFinite(_ what: String, batch: Batch) throws {
+        // A failed GPU op leaves NaN behind: report the failure itself.
+        if device != .cpu { try Trainer.checkGPU(device) }
         optimizer.zeroGrad()
         let step = progress.step + 1
         switch config.train.nanPolicy {
