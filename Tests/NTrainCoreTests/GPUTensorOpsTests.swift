@@ -91,6 +91,16 @@ final class GPUTensorOpsTests: GPUTestCase {
         }
     }
 
+    func testAllFiniteFindsAnyInfOrNaN() {
+        let finite = [random([5, 3]), random([7])].map { $0.to(Self.gpu) }
+        XCTAssertTrue(CUDAOps.allFinite(finite))
+        for bad in [Float.infinity, -.infinity, .nan] {
+            let t = random([4, 4])
+            t.data[9] = bad
+            XCTAssertFalse(CUDAOps.allFinite(finite + [t.to(Self.gpu)]), "\(bad)")
+        }
+    }
+
     /// A GPU op with no kernel yet is reported by `check()` (typed, with the fix), not a crash,
     /// and later ops are skipped until the error is taken.
     func testUnsupportedOpIsReportedByCheck() throws {

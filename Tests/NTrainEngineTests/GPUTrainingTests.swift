@@ -118,6 +118,14 @@ final class GPUTrainingTests: XCTestCase {
         try assertSameTraining(model, #"{"type": "rmsprop", "lr": 0.005, "momentum": 0.5, "centered": true}"#)
     }
 
+    /// The NaN guard works on the GPU: a diverging run stops with `nonFinite`, not a GPU error.
+    func testDivergingGPURunStopsAtTheNaNGuard() throws {
+        let config = try config(model: #"{"arch": "mlp", "hidden": [8]}"#, optimizer: #"{"type": "sgd", "lr": 1e30}"#, epochs: 1)
+        XCTAssertThrowsError(try train(config, on: "gpu0")) { error in
+            guard case .nonFinite(epoch: 1, _, _, _)? = error as? EngineError else { return XCTFail("\(error)") }
+        }
+    }
+
     /// Out of device memory stops training with a typed error (exit 1) that gives the size asked
     /// and the free memory, after the first failing step; nothing is written as if it had trained.
     func testOutOfDeviceMemoryIsAClearError() throws {

@@ -64,12 +64,11 @@ public func clipGradValue(_ parameters: [Tensor], clipValue: Float) {
 /// Whether every gradient element of `parameters` is finite (no NaN or ±Inf); parameters without a
 /// gradient count as finite. Used by the NaN guard before an optimizer step.
 public func gradientsAreFinite(_ parameters: [Tensor]) -> Bool {
+    // GPU gradients: one device sum over all of them, so one value is read back per step.
+    let onDevice = parameters.compactMap { $0.grad }.filter { $0.device != .cpu }
+    if !onDevice.isEmpty && !CUDAOps.allFinite(onDevice) { return false }
     for p in parameters {
-        guard let g = p.grad else { continue }
-        if g.device != .cpu {
-            if !CUDAOps.allFinite(g) { return false }
-            continue
-        }
+        guard let g = p.grad, g.device == .cpu else { continue }
         let n = g.count
         // A float is ±Inf or NaN exactly when its exponent bits are all ones, i.e. |bits| ≥ 0x7f80_0000.
         // An integer max over the magnitudes is branch-free and vectorises (a float sum would not).
