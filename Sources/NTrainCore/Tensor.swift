@@ -6,9 +6,10 @@
 public final class Tensor: CustomStringConvertible {
     public let shape: Shape
     public let dtype: DType
-    /// Where the elements live; changes only through `moveStorage(to:)` (`Module.to(_:)`).
-    public private(set) var device: Device
+    /// Changes only through `moveStorage(to:)` (`Module.to(_:)`).
     public private(set) var storage: Storage
+    /// Where the elements live: the storage's device.
+    public var device: Device { storage.device }
     /// Leaf tensors with `requiresGrad` receive `.grad` from `backward()`.
     public var requiresGrad: Bool
     /// Accumulated gradient (same shape, float32).
@@ -21,19 +22,16 @@ public final class Tensor: CustomStringConvertible {
     public init(uninitialized shape: Shape, dtype: DType = .float32, device: Device = .cpu) {
         self.shape = shape
         self.dtype = dtype
-        self.device = device
         let bytes = Swift.max(1, shape.count) * dtype.byteSize
         self.storage = device == .cpu ? Storage(byteCount: bytes) : CUDARuntime.storage(byteCount: bytes, device: device)
         self.requiresGrad = false
     }
 
     /// A view of `storage` with another shape (same element count), on the storage's device.
-    public init(sharing storage: Storage, shape: Shape, dtype: DType, device: Device? = nil) {
+    public init(sharing storage: Storage, shape: Shape, dtype: DType) {
         precondition(shape.count * dtype.byteSize <= storage.byteCount, "view larger than its storage")
-        precondition(device == nil || device == storage.device, "a view is on its storage's device")
         self.shape = shape
         self.dtype = dtype
-        self.device = storage.device
         self.storage = storage
         self.requiresGrad = false
     }
@@ -78,9 +76,7 @@ public final class Tensor: CustomStringConvertible {
     /// gradient and history. Views made earlier keep the old storage.
     public func moveStorage(to device: Device) {
         guard device != self.device else { return }
-        let moved = CUDAOps.transfer(detached(), to: device)
-        storage = moved.storage
-        self.device = device
+        storage = CUDAOps.transfer(detached(), to: device).storage
         grad = nil
         gradNode = nil
     }
@@ -175,7 +171,7 @@ public final class Tensor: CustomStringConvertible {
     }
 
     /// The same storage without autograd history (PyTorch's `detach`).
-    public func detached() -> Tensor { Tensor(sharing: storage, shape: shape, dtype: dtype, device: device) }
+    public func detached() -> Tensor { Tensor(sharing: storage, shape: shape, dtype: dtype) }
 
     /// Overwrites this tensor's contents with `other`'s (same shape and dtype).
     public func assign(_ other: Tensor) {

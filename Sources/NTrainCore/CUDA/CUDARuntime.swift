@@ -86,7 +86,7 @@ public enum CUDARuntime {
 
     /// The context for a GPU op on `device`, or nil (error recorded) when ops must be skipped.
     static func opContext(_ device: Device) -> CUDAContext? {
-        guard case .gpu(let index) = device else { preconditionFailure("CUDA op on \(device)") }
+        guard case .gpu(let index) = device else { fatalError("CUDA op on \(device)") }  // kept under -Ounchecked
         if hasError { return nil }
         do {
             let c = try context(index)

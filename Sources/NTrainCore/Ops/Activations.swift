@@ -11,7 +11,7 @@ extension Kernels {
 extension Tensor {
     /// max(x, 0). The gradient at 0 is 0, as in PyTorch.
     public func relu() -> Tensor {
-        if device != .cpu { return gpuActivation("relu", savesOutput: false) }
+        if device != .cpu { return gpuActivation("relu") }
         let x = self
         return Kernels.map(x) { x, o, r in for i in r { o[i] = x[i] > 0 ? x[i] : 0 } }
             .recorded("relu", inputs: [x]) { g in
@@ -21,7 +21,7 @@ extension Tensor {
 
     /// x for x > 0, else slope·x.
     public func leakyRelu(slope: Float = 0.01) -> Tensor {
-        if device != .cpu { return gpuLeakyRelu(slope: slope) }
+        if device != .cpu { return gpuActivation("leaky_relu", slope) }
         let x = self
         return Kernels.map(x) { x, o, r in for i in r { let xv = x[i]; o[i] = xv > 0 ? xv : xv * slope } }
             .recorded("leaky_relu", inputs: [x]) { g in
@@ -32,7 +32,7 @@ extension Tensor {
     /// Exact GELU, x·Φ(x) (erf form, PyTorch's default). When recorded for backward, GELU′(x) is
     /// computed in the forward pass and kept, so the backward pass is one multiply.
     public func gelu() -> Tensor {
-        if device != .cpu { return gpuActivation("gelu", savesOutput: false) }
+        if device != .cpu { return gpuActivation("gelu") }
         let x = self
         guard GradMode.isEnabled, x.requiresGrad else {
             return Kernels.map(x) { x, o, r in for i in r { o[i] = Kernels.gelu(x[i]) } }

@@ -14,10 +14,10 @@ extension Tensor {
         let newShape = Shape(resolved)
         precondition(newShape.count == count, "reshape: cannot view \(shape) (\(count) elements) as \(dims)")
         let old = shape
-        let view = Tensor(sharing: storage, shape: newShape, dtype: dtype, device: device)
+        let view = Tensor(sharing: storage, shape: newShape, dtype: dtype)
         guard dtype == .float32 else { return view }
         return view.recorded("reshape", inputs: [self]) { g in
-            [Tensor(sharing: g.storage, shape: old, dtype: .float32, device: g.device)]
+            [Tensor(sharing: g.storage, shape: old, dtype: .float32)]
         }
     }
 

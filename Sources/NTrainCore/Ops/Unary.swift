@@ -46,7 +46,7 @@ extension Tensor {
 
     /// Elementwise natural logarithm.
     public func log() -> Tensor {
-        if device != .cpu { return gpuActivation("log", savesOutput: false) }
+        if device != .cpu { return gpuActivation("log") }
         let x = self
         return Kernels.map(x) { x, o, r in for i in r { o[i] = Foundation.log(x[i]) } }
             .recorded("log", inputs: [x]) { g in
@@ -65,7 +65,7 @@ extension Tensor {
 
     /// Elementwise |x|; the gradient at 0 is 0, as in PyTorch.
     public func abs() -> Tensor {
-        if device != .cpu { return gpuActivation("abs", savesOutput: false) }
+        if device != .cpu { return gpuActivation("abs") }
         let x = self
         return Kernels.map(x) { x, o, r in for i in r { o[i] = Swift.abs(x[i]) } }
             .recorded("abs", inputs: [x]) { g in
@@ -80,7 +80,7 @@ extension Tensor {
 
     /// Elementwise xᵖ.
     public func pow(_ p: Float) -> Tensor {
-        if device != .cpu { return gpuPow(p) }
+        if device != .cpu { return gpuActivation("pow", p) }
         let x = self
         let y: Tensor
         if p == 2 {
@@ -104,7 +104,7 @@ extension Tensor {
         let x = self
         let a = lo ?? -Float.infinity, b = hi ?? Float.infinity
         precondition(!(a > b), "clamp: min \(a) is larger than max \(b)")
-        if device != .cpu { return gpuClamp(a, b) }
+        if device != .cpu { return gpuActivation("clamp", a, b) }
         return Kernels.map(x) { x, o, r in for i in r { o[i] = Swift.min(Swift.max(x[i], a), b) } }
             .recorded("clamp", inputs: [x]) { g in
                 [Kernels.map2(g, x) { g, x, o, r in for i in r {

@@ -30,14 +30,14 @@ public struct CheckpointEvaluation {
         let data = try DataFactory.make(config.data, seed: UInt64(config.seed), evalSplit: split, log: log)
         let model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: UInt64(config.seed))
         try TrainingCheckpoint.loadModel(model, from: checkpoint, path: path)
-        if device != .cpu { model.to(device) }
+        model.to(device)
         let loader = data.eval
         // In the floating-point mode the model was trained in.
         let result = Denormals.withFlushedToZero(config.train.flushDenormals) {
             Evaluator.evaluate(model, loader: loader, loss: TrainingFactory.loss(config.loss),
                                classes: data.isRegression ? 0 : data.classNames.count)
         }
-        if device != .cpu { try Trainer.checkGPU(device) }
+        try Trainer.checkGPU(device)
         return CheckpointEvaluation(checkpoint: path, split: split, device: device, examples: loader.sampleCount,
                                     classNames: data.classNames, result: result, seconds: (clock.now - start).seconds, notes: data.notes)
     }

@@ -42,7 +42,7 @@ public enum Evaluator {
         noGrad {
             for batch in loader.batches(epoch: 0) {
                 // Metrics and the loss are computed on the host from the model's output.
-                let output = device == .cpu ? model(batch.inputs) : model(batch.inputs.to(device)).to(.cpu)
+                let output = model(batch.inputs.to(device)).to(.cpu)
                 let value = loss(output, batch.targets).item()
                 if classes > 0 {
                     classification.add(scores: output, targets: batch.targets, meanLoss: value)

@@ -64,10 +64,8 @@ public final class Trainer {
         data = try DataFactory.make(config.data, seed: seed) { [weak observer] in observer?.note($0) }
         model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: seed)
         // Parameters move in place, so the optimizer, weight loading and resume below see the GPU copies.
-        if device != .cpu {
-            model.to(device)
-            try Trainer.checkGPU(device)
-        }
+        model.to(device)
+        try Trainer.checkGPU(device)
         loss = TrainingFactory.loss(config.loss)
         if loss.usesClassTargets == data.isRegression {
             throw EngineError.invalidModel("loss \(config.loss.type.rawValue) does not fit the \(config.data.dataset.rawValue) data (\(data.isRegression ? "regression targets" : "class labels")); use \(data.isRegression ? "mse, l1 or smooth_l1" : "cross_entropy or nll")")
@@ -111,8 +109,9 @@ public final class Trainer {
 
     var epochs: Int { config.train.epochs }
 
-    /// Throws the first GPU-op failure since the last check (see `CUDARuntime`).
+    /// Throws the first GPU-op failure since the last check (see `CUDARuntime`); nothing on the CPU.
     static func checkGPU(_ device: Device) throws {
+        guard device != .cpu else { return }
         do {
             try CUDARuntime.check()
         } catch let e as CUDAUnsupportedOp {

@@ -17,12 +17,13 @@ extension Trainer {
         var sinceLog = (loss: 0.0, steps: 0, images: 0, start: clock.now)
 
         for batch in data.train.batches(epoch: epoch, startingAt: progress.batchInEpoch) {
-            let output = model(device == .cpu ? batch.inputs : batch.inputs.to(device))
+            let output = model(batch.inputs.to(device))
             var value = loss(output, batch.targets)
             if config.loss.reduction == .sum { value = value * Float(batch.targets.shape[0]) }
             let lossValue = value.item()
-            // A failed GPU op leaves NaN behind: report the failure, not a NaN loss.
-            if device != .cpu { try Trainer.checkGPU(device) }
+            // A failed GPU op leaves NaN behind: report the failure, not a NaN loss. (A failure in
+            // backward or the optimizer step shows at the next loss, NaN guard or checkpoint.)
+            try Trainer.checkGPU(device)
             var skipped = false
             if !lossValue.isFinite {
                 try nonFinite("loss", batch: batch)  // clears the gradients accumulated so far
@@ -49,7 +50,6 @@ extension Trainer {
                 optimizer.zeroGrad()
                 window = 0
             }
-            if device != .cpu { try Trainer.checkGPU(device) }
             if !skipped {
                 progress.partialLossSum += Double(lossValue) * Double(batch.targets.shape[0])
                 progress.partialCount += batch.targets.shape[0]
@@ -97,7 +97,7 @@ extension Trainer {
         let every = config.train.evalEvery  // 0: only after the last epoch
         if (every > 0 && epoch % every == 0) || epoch == epochs {
             let result = Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count)
-            if device != .cpu { try Trainer.checkGPU(device) }
+            try Trainer.checkGPU(device)
             record.set(eval: result)
             evaluation = result
         }
@@ -158,6 +158,7 @@ extension Trainer {
     /// Writes last.mge (and the epoch/best files); returns the last.mge path.
     @discardableResult
     func saveCheckpoint(epochFile: Int?, best: Bool) throws -> String {
+        try Trainer.checkGPU(device)  // never save weights a failed GPU op left undefined
         let checkpoint = try TrainingCheckpoint.make(config: config, model: model, optimizer: optimizer, scheduler: scheduler,
                                                      progress: progress, device: device, data: data)
         let bytes = try CheckpointWriter.encode(checkpoint, file: runDirectory.lastURL.path)
@@ -168,7 +169,7 @@ extension Trainer {
     /// The NaN/Inf guard: "stop" throws before the step reaches the weights; "skip" drops it.
     private func nonFinite(_ what: String, batch: Batch) throws {
         // A failed GPU op leaves NaN behind: report the failure itself.
-        if device != .cpu { try Trainer.checkGPU(device) }
+        try Trainer.checkGPU(device)
         optimizer.zeroGrad()
         let step = progress.step + 1
         switch config.train.nanPolicy {

@@ -48,8 +48,8 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Float, normType: Float
 /// Clamps every gradient element into `[-clipValue, clipValue]` (PyTorch's `clip_grad_value_`).
 public func clipGradValue(_ parameters: [Tensor], clipValue: Float) {
     let hi = abs(clipValue), lo = -hi
-    let onDevice = parameters.compactMap { $0.grad }.filter { $0.device != .cpu }
-    if !onDevice.isEmpty { return onHostCopies(onDevice) { clipGradValue($0, clipValue: clipValue) } }
+    let grads = parameters.compactMap { $0.grad }
+    if grads.contains(where: { $0.device != .cpu }) { return onHostCopies(grads) { clipGradValue($0, clipValue: clipValue) } }
     for p in parameters {
         guard let g = p.grad else { continue }
         let d = g.data

@@ -3,9 +3,6 @@
 /// gradient), as the CPU's im2col path; grouped convolution runs one im2col and GEMM per group on
 /// pointer offsets.
 extension CUDAOps {
-    /// A device address `floats` elements into `t`.
-    static func address(_ t: Tensor, offset floats: Int) -> CUDADevicePointer { address(t) + UInt64(floats * 4) }
-
     static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry)
         -> (out: Tensor, backward: (Tensor) -> [Tensor?]) {
         checkSameDevice("conv2d", [x, weight] + (bias.map { [$0] } ?? []))
@@ -36,10 +33,8 @@ extension CUDAOps {
         return (out, { grad in
             // grad [N, O, pixels] as [O, N·pixels], the layout of the columns.
             let wide = Tensor(uninitialized: [g.outChannels, columnsWide], device: device)
-            let index = CUDAKernelArguments.stridedIndex(
-                shape: [g.batch, g.outChannels, pixels], a: [g.outChannels * pixels, pixels, 1], b: [pixels, columnsWide, 1])
-            launch(device, "strided_copy_f32", elements: grad.count, CUDAKernelArguments()
-                .pointer(address(grad)).pointer(address(wide)).int64(grad.count).int64Struct(index))
+            stridedCopy(shape: [g.batch, g.outChannels, pixels], src: grad, srcStrides: [g.outChannels * pixels, pixels, 1],
+                        dst: wide, dstStrides: [pixels, columnsWide, 1])
             var grads: [Tensor?] = [nil, nil]
             if x.requiresGrad {
                 let dcol = Tensor(uninitialized: [groups * rows, columnsWide], device: device)

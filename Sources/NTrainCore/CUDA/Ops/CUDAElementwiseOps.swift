@@ -23,57 +23,29 @@ extension CUDAOps {
     }
 
     /// `a · s`.
-    static func scale(_ a: Tensor, _ s: Float) -> Tensor { scalarOp("scale_f32", a, s) }
+    static func scale(_ a: Tensor, _ s: Float) -> Tensor { unary("scale", a, [s]) }
 
     /// `a + s`.
-    static func addScalar(_ a: Tensor, _ s: Float) -> Tensor { scalarOp("add_scalar_f32", a, s) }
+    static func addScalar(_ a: Tensor, _ s: Float) -> Tensor { unary("add_scalar", a, [s]) }
 
-    private static func scalarOp(_ entry: String, _ a: Tensor, _ s: Float) -> Tensor {
+    /// `NAME_f32(a, out, n, parameters…)`: exp, log, sqrt, abs, relu, gelu, sigmoid, tanh; with float
+    /// parameters scale, add_scalar, leaky_relu (slope), pow (exponent), clamp (lo, hi).
+    static func unary(_ name: String, _ a: Tensor, _ parameters: [Float] = []) -> Tensor {
         let out = Tensor(uninitialized: a.shape, device: a.device)
-        launch(a.device, entry, elements: a.count,
-               CUDAKernelArguments().pointer(address(a)).pointer(address(out)).int64(a.count).float(s))
+        let args = CUDAKernelArguments().pointer(address(a)).pointer(address(out)).int64(a.count)
+        for p in parameters { args.float(p) }
+        launch(a.device, "\(name)_f32", elements: a.count, args)
         return out
     }
 
-    /// A unary kernel `NAME_f32` (exp, log, sqrt, abs, relu, gelu, sigmoid, tanh).
-    static func unary(_ name: String, _ a: Tensor) -> Tensor {
-        let out = Tensor(uninitialized: a.shape, device: a.device)
-        launch(a.device, "\(name)_f32", elements: a.count,
-               CUDAKernelArguments().pointer(address(a)).pointer(address(out)).int64(a.count))
-        return out
-    }
-
-    /// `NAME_backward_f32(g, saved)`: `saved` is the input or the output, as the kernel documents.
-    static func unaryBackward(_ name: String, _ g: Tensor, _ saved: Tensor) -> Tensor {
+    /// `NAME_backward_f32(g, saved, out, n, parameters…)`: `saved` is the input or the output, as
+    /// the kernel documents.
+    static func unaryBackward(_ name: String, _ g: Tensor, _ saved: Tensor, _ parameters: [Float] = []) -> Tensor {
         checkSameDevice(name, [g, saved])
         let out = Tensor(uninitialized: g.shape, device: g.device)
-        launch(g.device, "\(name)_backward_f32", elements: g.count,
-               CUDAKernelArguments().pointer(address(g)).pointer(address(saved)).pointer(address(out)).int64(g.count))
-        return out
-    }
-
-    /// A unary kernel with one float parameter (`leaky_relu` slope, `pow` exponent), forward or
-    /// backward (`g`, `x`).
-    static func unary(_ name: String, _ a: Tensor, parameter p: Float) -> Tensor {
-        let out = Tensor(uninitialized: a.shape, device: a.device)
-        launch(a.device, "\(name)_f32", elements: a.count,
-               CUDAKernelArguments().pointer(address(a)).pointer(address(out)).int64(a.count).float(p))
-        return out
-    }
-
-    static func unaryBackward(_ name: String, _ g: Tensor, _ x: Tensor, parameter p: Float) -> Tensor {
-        let out = Tensor(uninitialized: g.shape, device: g.device)
-        launch(g.device, "\(name)_backward_f32", elements: g.count, CUDAKernelArguments()
-            .pointer(address(g)).pointer(address(x)).pointer(address(out)).int64(g.count).float(p))
-        return out
-    }
-
-    /// `clamp_f32(a)` or `clamp_backward_f32(g = a, x)` to [lo, hi].
-    static func clamp(_ entry: String, _ a: Tensor, _ x: Tensor?, _ lo: Float, _ hi: Float) -> Tensor {
-        let out = Tensor(uninitialized: a.shape, device: a.device)
-        let args = CUDAKernelArguments().pointer(address(a))
-        if let x { args.pointer(address(x)) }
-        launch(a.device, "\(entry)_f32", elements: a.count, args.pointer(address(out)).int64(a.count).float(lo).float(hi))
+        let args = CUDAKernelArguments().pointer(address(g)).pointer(address(saved)).pointer(address(out)).int64(g.count)
+        for p in parameters { args.float(p) }
+        launch(g.device, "\(name)_backward_f32", elements: g.count, args)
         return out
     }
 
@@ -119,10 +91,7 @@ extension CUDAOps {
     static func broadcast(_ t: Tensor, to shape: Shape) -> Tensor {
         if t.shape == shape { return t }
         let out = Tensor(uninitialized: shape, device: t.device)
-        guard shape.rank <= 8 else { return unsupported("broadcast to rank \(shape.rank) (at most 8 on a GPU)", shape: shape, device: t.device) }
-        let index = CUDAKernelArguments.stridedIndex(shape: shape.dims, a: t.shape.broadcastStrides(to: shape), b: shape.strides)
-        launch(t.device, "strided_copy_f32", elements: shape.count, CUDAKernelArguments()
-            .pointer(address(t)).pointer(address(out)).int64(shape.count).int64Struct(index))
+        stridedCopy(shape: shape.dims, src: t, srcStrides: t.shape.broadcastStrides(to: shape), dst: out, dstStrides: shape.strides)
         return out
     }
 }

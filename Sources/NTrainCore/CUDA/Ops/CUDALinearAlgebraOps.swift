@@ -72,9 +72,7 @@ extension CUDAOps {
         let out = Tensor(uninitialized: Shape(Array(x.shape.dims.dropLast()) + [outF]), device: x.device)
         if let bias {
             // The bias copied into every row (source row stride 0).
-            launch(x.device, "strided_copy_f32", elements: rows * outF, CUDAKernelArguments()
-                .pointer(address(bias)).pointer(address(out)).int64(rows * outF)
-                .int64Struct(CUDAKernelArguments.stridedIndex(shape: [rows, outF], a: [0, 1], b: [outF, 1])))
+            stridedCopy(shape: [rows, outF], src: bias, srcStrides: [0, 1], dst: out, dstStrides: [outF, 1])
         }
         gemm(x.device, transA: false, transB: true, m: rows, n: outF, k: inF, a: address(x), lda: inF,
              b: address(weight), ldb: inF, beta: bias == nil ? 0 : 1, c: address(out), ldc: outF)

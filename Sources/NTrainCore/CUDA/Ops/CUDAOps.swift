@@ -7,6 +7,9 @@ public enum CUDAOps {
     /// A kernel argument: a tensor's device address (0 for a failed allocation; no kernel runs then).
     static func address(_ t: Tensor) -> CUDADevicePointer { t.storage.deviceAddress }
 
+    /// A device address `floats` elements into `t`.
+    static func address(_ t: Tensor, offset floats: Int) -> CUDADevicePointer { address(t) + UInt64(floats * 4) }
+
     /// Launches a grid-stride kernel over `elements` items on `device`.
     static func launch(_ device: Device, _ entry: String, elements: Int, _ args: CUDAKernelArguments) {
         guard elements > 0, let c = CUDARuntime.opContext(device) else { return }

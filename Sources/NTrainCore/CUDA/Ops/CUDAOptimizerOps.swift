@@ -49,11 +49,8 @@ extension CUDAOps {
             .float(momentum).float(negativeLR))
     }
 
-    /// Whether every element of a GPU tensor is finite: 0·x is 0 for finite x and NaN for ±Inf and
-    /// NaN, so the sum of 0·x is 0 exactly when all are finite. Reads one float back.
-    public static func allFinite(_ t: Tensor) -> Bool { allFinite([t]) }
-
-    /// `allFinite` over several tensors of one device, with one value read back.
+    /// Whether every element of some GPU tensors (one device) is finite: 0·x is 0 for finite x and
+    /// NaN for ±Inf and NaN, so the sum of 0·x is 0 exactly when all are finite. Reads one float back.
     public static func allFinite(_ tensors: [Tensor]) -> Bool {
         guard var total = tensors.first.map({ sumAll(scale($0, 0)) }) else { return true }
         for t in tensors.dropFirst() { total = binary("add", total, sumAll(scale(t, 0))) }

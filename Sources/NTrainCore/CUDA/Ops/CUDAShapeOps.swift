@@ -13,7 +13,7 @@ extension CUDAOps {
         }
         let index = CUDAKernelArguments.stridedIndex(shape: shape, a: srcStrides, b: dstStrides)
         launch(src.device, "strided_copy_f32", elements: n, CUDAKernelArguments()
-            .pointer(address(src) + UInt64(srcOffset * 4)).pointer(address(dst) + UInt64(dstOffset * 4)).int64(n).int64Struct(index))
+            .pointer(address(src, offset: srcOffset)).pointer(address(dst, offset: dstOffset)).int64(n).int64Struct(index))
     }
 
     /// `a` with its axes reordered (result axis i is axis `axes[i]` of `a`).

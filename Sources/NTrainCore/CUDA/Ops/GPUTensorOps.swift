@@ -2,30 +2,12 @@
 /// when `self` is on a GPU. Forward and backward both run on the device; the autograd graph is
 /// the same as on the CPU.
 extension Tensor {
-    /// An activation whose backward kernel takes the input (`savesOutput == false`) or the output.
-    func gpuActivation(_ name: String, savesOutput: Bool) -> Tensor {
+    /// A unary op whose backward kernel takes the input (`savesOutput == false`) or the output,
+    /// with the kernel's float parameters (leaky_relu's slope, pow's exponent, clamp's bounds).
+    func gpuActivation(_ name: String, savesOutput: Bool = false, _ parameters: Float...) -> Tensor {
         let x = self
-        let y = CUDAOps.unary(name, x)
-        return y.recorded(name, inputs: [x]) { g in [CUDAOps.unaryBackward(name, g, savesOutput ? y : x)] }
-    }
-
-    func gpuLeakyRelu(slope: Float) -> Tensor {
-        let x = self
-        return CUDAOps.unary("leaky_relu", x, parameter: slope).recorded("leaky_relu", inputs: [x]) { g in
-            [CUDAOps.unaryBackward("leaky_relu", g, x, parameter: slope)]
-        }
-    }
-
-    func gpuPow(_ p: Float) -> Tensor {
-        let x = self
-        return CUDAOps.unary("pow", x, parameter: p).recorded("pow", inputs: [x]) { g in
-            [CUDAOps.unaryBackward("pow", g, x, parameter: p)]
-        }
-    }
-
-    func gpuClamp(_ lo: Float, _ hi: Float) -> Tensor {
-        let x = self
-        return CUDAOps.clamp("clamp", x, nil, lo, hi).recorded("clamp", inputs: [x]) { g in [CUDAOps.clamp("clamp_backward", g, x, lo, hi)] }
+        let y = CUDAOps.unary(name, x, parameters)
+        return y.recorded(name, inputs: [x]) { g in [CUDAOps.unaryBackward(name, g, savesOutput ? y : x, parameters)] }
     }
 
     func gpuSum() -> Tensor {
