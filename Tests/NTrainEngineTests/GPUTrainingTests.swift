@@ -118,6 +118,31 @@ final class GPUTrainingTests: XCTestCase {
         try assertSameTraining(model, #"{"type": "rmsprop", "lr": 0.005, "momentum": 0.5, "centered": true}"#)
     }
 
+    /// Gradient clipping on GPU gradients (through host copies) clips every gradient, also the CPU
+    /// ones of a mixed list, as on the CPU.
+    func testClippingGPUAndMixedGradients() throws {
+        func parameters() -> [Tensor] {
+            let values: [[Float]] = [[3, -4, 0.25], [-2, 0.5]]
+            return values.map { v in
+                let p = Tensor(shape: [v.count], scalars: v.map { $0 / 10 })
+                p.grad = Tensor(shape: [v.count], scalars: v)
+                return p
+            }
+        }
+        let cpu = parameters(), mixed = parameters()
+        mixed[1].grad = mixed[1].grad!.to(.gpu(0))
+        clipGradValue(cpu, clipValue: 1)
+        clipGradValue(mixed, clipValue: 1)
+        XCTAssertEqual(mixed.map { $0.grad!.scalars }, cpu.map { $0.grad!.scalars })
+        XCTAssertEqual(mixed[0].grad!.scalars, [1, -1, 0.25])
+        let cpuNorm = parameters(), gpuNorm = parameters()
+        for p in gpuNorm { p.grad = p.grad!.to(.gpu(0)) }
+        XCTAssertEqual(clipGradNorm(gpuNorm, maxNorm: 1), clipGradNorm(cpuNorm, maxNorm: 1))
+        XCTAssertEqual(gpuNorm.map { $0.grad!.scalars }, cpuNorm.map { $0.grad!.scalars })
+        XCTAssertEqual(gpuNorm[0].grad!.device, .gpu(0))
+        try CUDARuntime.check()
+    }
+
     /// The NaN guard works on the GPU: a diverging run stops with `nonFinite`, not a GPU error.
     func testDivergingGPURunStopsAtTheNaNGuard() throws {
         let config = try config(model: #"{"arch": "mlp", "hidden": [8]}"#, optimizer: #"{"type": "sgd", "lr": 1e30}"#, epochs: 1)
