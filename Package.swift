@@ -13,21 +13,21 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS"),
+        .target(name: "CCPUID"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
         .systemLibrary(name: "CPNG", path: "Sources/CPNG"),
         .systemLibrary(name: "CFloatMath", path: "Sources/CFloatMath"),
-        .target(name: "NTrainCore", dependencies: ["CBLAS", "CFloatMath"], swiftSettings: optimized),
+        .target(name: "NTrainCore", dependencies: ["NTrainCPU", "CFloatMath"], swiftSettings: optimized),
         .target(name: "NTrainNN", dependencies: ["NTrainCore", "CFloatMath"], swiftSettings: optimized),
         .target(
             name: "NTrainData",
             dependencies: ["NTrainCore", "CZlib", "CPNG", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: optimized),
-        .target(name: "NTrainEngine", dependencies: ["NTrainNN", "NTrainData", "NTrainCPUCheck", "CZlib"], swiftSettings: optimized),
-        .target(name: "NTrainCPUCheck", swiftSettings: engineForHaswell ? [.define("NTRAIN_ENGINE_HASWELL")] : []),
+        .target(name: "NTrainEngine", dependencies: ["NTrainNN", "NTrainData", "NTrainCPU", "CZlib"], swiftSettings: optimized),
+        .target(name: "NTrainCPU", dependencies: ["CCPUID"], swiftSettings: engineForHaswell ? [.define("NTRAIN_ENGINE_HASWELL")] : []),
         .executableTarget(
             name: "ntrain",
-            dependencies: ["NTrainEngine", "NTrainCPUCheck", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["NTrainEngine", "NTrainCPU", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "ntrain-bench", dependencies: ["NTrainEngine"], swiftSettings: optimized),
         .executableTarget(name: "linear-regression-example", dependencies: ["NTrainNN"], path: "Examples/LinearRegression"),
         .target(name: "NTrainCUDAEmulator", dependencies: ["NTrainCore"]),
@@ -35,7 +35,7 @@ let package = Package(
         .testTarget(name: "NTrainNNTests", dependencies: ["NTrainNN"], resources: [.copy("Fixtures")]),
         .testTarget(name: "NTrainDataTests", dependencies: ["NTrainData"]),
         .testTarget(name: "NTrainEngineTests", dependencies: ["NTrainEngine", "NTrainCUDAEmulator"]),
-        .testTarget(name: "ntrainTests", dependencies: ["NTrainEngine", "NTrainCPUCheck", "NTrainCUDAEmulator"]),
+        .testTarget(name: "ntrainTests", dependencies: ["NTrainEngine", "NTrainCPU", "NTrainCUDAEmulator"]),
     ],
     swiftLanguageModes: [.v5]
 )
@@ -44,7 +44,7 @@ let package = Package(
 /// compiled with optimisation; tests still build quickly because test targets stay -Onone.
 /// On an x86-64 build machine with AVX2 and FMA they are compiled for Haswell-class CPUs (8-lane
 /// loops instead of SSE2's 4: LeNet5-GELU training +16%, bit-identical weights); the CLI then
-/// refuses to start on an older CPU (NTrainCPUCheck). `NTRAIN_PORTABLE=1` builds for any x86-64.
+/// refuses to start on an older CPU (NTrainCPU's EngineCPU, which reads CPUID). `NTRAIN_PORTABLE=1` builds for any x86-64.
 /// `NTRAIN_FMA`: the CPU the engine is compiled for has fused multiply-add (GELU's polynomials use it).
 var optimized: [SwiftSetting] {
     [.unsafeFlags(["-Ounchecked"] + (engineForHaswell ? ["-target-cpu", "haswell"] : []))]
@@ -67,7 +67,7 @@ var engineForHaswell: Bool {
           let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return false }
     let flags = Set(line.split(separator: " ").map(String.init))
-    // Keep in step with EngineCPU.haswellFeatures.
+    // Keep in step with EngineCPU.haswellFeatures (the manifest cannot run CPUID, so it reads /proc/cpuinfo).
     return ["avx", "avx2", "fma", "bmi1", "bmi2", "f16c", "movbe", "abm", "popcnt"].allSatisfy(flags.contains)
     #else
     return false

@@ -1,12 +1,10 @@
-import CBLAS
-
 extension Kernels {
     /// Products with more columns, or (for a small C) more inner terms, than this are split into
     /// blocks of `gemmBlock` (see `gemm`).
     static let gemmSplitAbove = 8192
     static let gemmBlock = 4096
 
-    /// C = alpha·op(A)·op(B) + beta·C for row-major matrices, through OpenBLAS `cblas_sgemm`.
+    /// C = alpha·op(A)·op(B) + beta·C for row-major matrices, through OpenBLAS `cblas_sgemm` (`BLAS.sgemm`).
     /// op(A) is m×k, op(B) is k×n, C is m×n; lda/ldb/ldc are the row strides of the stored matrices.
     ///
     /// OpenBLAS 0.3.21 is slow on very thin products (conv_bn's fc1 at batch 8: 8×25,088 by
@@ -50,8 +48,7 @@ extension Kernels {
         _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float, _ a: UnsafePointer<Float>, _ lda: Int,
         _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
-        cblas_sgemm(
-            CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-            Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+        BLAS.sgemm(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda,
+                   b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
 }

@@ -1,4 +1,3 @@
-import CBLAS
 import Dispatch
 import Foundation
 import Synchronization
@@ -7,7 +6,6 @@ import Synchronization
 /// depend only on the thread count, and every reduction across chunks is summed in chunk order,
 /// so the same seed and thread count give bit-identical results.
 public enum Parallel {
-    nonisolated(unsafe) private static var configured = false
     nonisolated(unsafe) private static var _threadCount = defaultThreadCount()
 
     /// `NTRAIN_THREADS`, else the number of active cores.
@@ -16,18 +14,11 @@ public enum Parallel {
         return max(1, ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    /// Threads used by kernels. OpenBLAS itself runs single-threaded: we parallelise over the
+    /// Threads used by kernels. OpenBLAS itself runs single-threaded (`BLAS` sets it so): we parallelise over the
     /// batch, which beats OpenBLAS's threading on the small GEMMs of these models.
     public static var threadCount: Int {
-        get { configureBLAS(); return _threadCount }
-        set { precondition(newValue > 0); _threadCount = newValue; configureBLAS() }
-    }
-
-    private static func configureBLAS() {
-        if !configured {
-            configured = true
-            openblas_set_num_threads(1)
-        }
+        get { _threadCount }
+        set { precondition(newValue > 0); _threadCount = newValue }
     }
 
     /// Calls `body` on disjoint contiguous ranges covering 0..<n, concurrently. Ranges hold at

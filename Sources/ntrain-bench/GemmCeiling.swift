@@ -1,12 +1,12 @@
-import CBLAS
+import NTrainCore
 import Foundation
 
 /// The machine's GEMM ceiling: `cblas_sgemm` GFLOP/s on an n×n×n product with OpenBLAS's own
 /// threading at `threads` threads (the best ntrain's kernels could reach on large matrices).
 enum GemmCeiling {
     static func measure(n: Int = 1024, threads: Int, repeats: Int = 10) -> (gflops: Double, best: Double) {
-        openblas_set_num_threads(Int32(threads))
-        defer { openblas_set_num_threads(1) }
+        BLAS.setThreadCount(threads)
+        defer { BLAS.setThreadCount(1) }
         let count = n * n
         let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
         let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
@@ -17,8 +17,7 @@ enum GemmCeiling {
             a[i] = Float.random(in: -1...1, using: &g)
             b[i] = Float.random(in: -1...1, using: &g)
         }
-        let m = Int32(n)
-        func run() { cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, m, m, 1, a, m, b, m, 0, c, m) }
+        func run() { BLAS.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: a, lda: n, b: b, ldb: n, beta: 0, c: c, ldc: n) }
         run()
         var rates: [Double] = []
         let flops = 2 * Double(n) * Double(n) * Double(n)

@@ -29,6 +29,7 @@ let usage = """
       steps CONFIG [N]                            N training steps on fixed batches (for profiles)
       infer [BATCH]                               LeNet inference on the 10,000 MNIST test images
       gemm [N]                                    cblas_sgemm GFLOP/s on an N³ product (default 1024)
+      blas-load                                   time to load OpenBLAS with the chosen kernels + self-check
       gelu-kernel                                 GELU + GELU′ over 8,192 floats: best ns per element
       dump-random CONFIG FILE                     write a `random` config's training data (raw uint8 + int32)
     Each prints one line `RESULT {json}` (images, seconds, images_per_second, flops_per_image, max_rss_kb).
@@ -50,6 +51,15 @@ func run(_ args: [String]) throws {
         let r = GemmCeiling.measure(n: n, threads: Parallel.threadCount)
         print(String(format: "gemm: %d³ sgemm at %d threads: median %.1f GFLOP/s (best %.1f)", n, Parallel.threadCount, r.gflops, r.best))
         BenchResult(workload: "gemm", images: 0, seconds: 0, flopsPerImage: 0, extra: ["gflops": r.gflops, "gflops_best": r.best]).printed()
+    case "blas-load"?:
+        // The first BLAS use in this process: choice, dlopen (OpenBLAS's constructor), self-check.
+        let t0 = DispatchTime.now().uptimeNanoseconds
+        try BLAS.load()
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+        let status = BLAS.status!
+        print(String(format: "blas-load: %.2f ms (%@ kernels, self-check %@)", ms, status.core ?? "?",
+                     status.selfCheckFailure == nil ? "passed" : "failed"))
+        BenchResult(workload: "blas-load", images: 0, seconds: ms / 1000, flopsPerImage: 0, extra: ["ms": ms]).printed()
     case "gelu-kernel"?:
         let n = 8192
         var rng = RandomGenerator(seed: 1)

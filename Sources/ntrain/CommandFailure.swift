@@ -23,7 +23,7 @@ enum ExitStatus {
     static func code(for error: Error) -> Int32 {
         switch error {
         case let e as ExitCodeProviding: return e.exitCode
-        case is ConfigError, is DeviceError, is DeviceReportError, is JSONParseError: return usage
+        case is ConfigError, is DeviceError, is DeviceReportError, is JSONParseError, is BLASError: return usage
         case let e as CheckpointError:
             // A checkpoint that cannot be read is bad input (missing, not a file, unreadable);
             // failing to write, fsync or rename one is a runtime I/O failure.

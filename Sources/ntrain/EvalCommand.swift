@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NTrainData
+import NTrainCore
 import NTrainEngine
 
 /// `ntrain eval CHECKPOINT.mge`: evaluate a checkpoint on its dataset.
@@ -34,6 +35,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            try BLAS.load()
             let result = try CheckpointEvaluation.run(checkpoint: checkpoint, split: DatasetSplit(rawValue: split)!, dataRoot: dataRoot,
                                                       batchSize: batchSize, device: device) { if !json { printError($0) } }
             printOutput(json ? EvaluationReport.json(result).serialized(pretty: true) + "\n" : EvaluationReport.text(result))

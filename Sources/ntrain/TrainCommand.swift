@@ -53,6 +53,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            try BLAS.load()
             var fileConfig: ExperimentConfig?
             if let config { fileConfig = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: config), overrides: overrides) }
             let reporter = TrainingReporter(mode: json ? .json : quiet ? .quiet : .text)

@@ -58,7 +58,8 @@ final class DeviceReportTests: XCTestCase {
         let report = try DeviceReport(cpu: cpu, cuda: .unavailable("no driver"), environment: [:])
         let text = report.text()
         XCTAssertTrue(text.hasPrefix("cpu0     Test CPU (x86_64), 4 of 8 logical cores available\n"), text)
-        XCTAssertTrue(text.contains("BLAS: OpenBLAS 0.3.21 Zen, core Zen"), text)
+        XCTAssertTrue(text.contains("BLAS: OpenBLAS 0.3.21 Zen (single-threaded"), text)
+        XCTAssertTrue(text.contains("BLAS kernels: Zen\n"), text)
         XCTAssertTrue(text.contains("gpu      none: no driver"), text)
         let json = report.json()
         XCTAssertEqual(json["devices"], ["cpu0"])
@@ -67,11 +68,45 @@ final class DeviceReportTests: XCTestCase {
         XCTAssertEqual(json["xpux"]?["device"], "cpu0")
     }
 
+    func testKernelChoiceSelfCheckAndRateAreReported() throws {
+        var blas = DeviceReport.BLAS(name: "OpenBLAS", config: "OpenBLAS 0.3.21 DYNAMIC_ARCH Cooperlake", core: "Cooperlake")
+        blas.requested = "SkylakeX"
+        blas.reason = "AVX-512 F/CD/BW/DQ/VL with OS support"
+        blas.selfCheck = "passed"
+        blas.note = "the SkylakeX kernels failed the GEMM self-check (case 1); using OpenBLAS's own detection"
+        blas.gflops512 = 231.25
+        var withBLAS = cpu
+        withBLAS.blas = blas
+        withBLAS.features = ["avx2", "avx512f"]
+        let report = try DeviceReport(cpu: withBLAS, cuda: .unavailable("no driver"), environment: [:])
+        let text = report.text()
+        XCTAssertTrue(text.contains("\n         features: avx2 avx512f\n"), text)
+        XCTAssertTrue(text.contains("\n         BLAS kernels: Cooperlake (requested SkylakeX: AVX-512 F/CD/BW/DQ/VL with OS support)\n"), text)
+        XCTAssertTrue(text.contains("\n         note: the SkylakeX kernels failed the GEMM self-check (case 1); using OpenBLAS's own detection\n"), text)
+        XCTAssertTrue(text.contains("\n         GEMM self-check: passed; 512³ sgemm 231.2 GFLOP/s on 1 thread\n"), text)
+        let json = report.json()
+        XCTAssertEqual(json["cpu"]?["features"], ["avx2", "avx512f"])
+        XCTAssertEqual(json["cpu"]?["blas"]?["core"], "Cooperlake")
+        XCTAssertEqual(json["cpu"]?["blas"]?["requested_core"], "SkylakeX")
+        XCTAssertEqual(json["cpu"]?["blas"]?["self_check"], "passed")
+        XCTAssertEqual(json["cpu"]?["blas"]?["gemm_512_gflops"], .double(231.25))
+        XCTAssertEqual(json["cpu"]?["blas"]?["load_error"], .null)
+
+        var missing = cpu
+        missing.blas = DeviceReport.BLAS(name: "OpenBLAS")
+        missing.blas.loadError = "OpenBLAS could not be loaded (libopenblas.so.0: cannot open shared object file)"
+        let text2 = try DeviceReport(cpu: missing, cuda: .unavailable("no driver"), environment: [:]).text()
+        XCTAssertTrue(text2.contains("BLAS: OpenBLAS not loaded: OpenBLAS could not be loaded"), text2)
+    }
+
     func testCurrentCPUReadsThisMachine() {
         let current = DeviceReport.currentCPU(environment: [:])
         XCTAssertGreaterThanOrEqual(current.logicalCores, 1)
         XCTAssertEqual(current.threads, Parallel.threadCount)
         XCTAssertTrue(current.blas.config?.hasPrefix("OpenBLAS") ?? false, "\(current.blas)")
         XCTAssertFalse(current.architecture.isEmpty)
+        XCTAssertEqual(current.blas.selfCheck, "passed")
+        XCTAssertNotNil(current.blas.reason)
+        XCTAssertGreaterThan(current.blas.gflops512 ?? 0, 0.1)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import NTrainCPU
 import NTrainEngine
 import XCTest
 
@@ -71,5 +72,50 @@ final class DevicesCLITests: XCTestCase {
         let unknown = try CLI.run(["frobnicate"])
         XCTAssertEqual(unknown.status, 2, unknown.summary)
         XCTAssertTrue(unknown.stderr.contains("frobnicate"), unknown.stderr)
+    }
+
+    private func blasObject(_ environment: [String: String?]) throws -> [String: Any] {
+        let result = try CLI.run(["devices", "--json"], environment: environment)
+        XCTAssertEqual(result.status, 0, result.summary)
+        let cpu = try XCTUnwrap(CLI.jsonObject(result.stdout)["cpu"] as? [String: Any])
+        return try XCTUnwrap(cpu["blas"] as? [String: Any])
+    }
+
+    func testWithoutTheVariableNTrainChoosesTheKernelsFromTheCPU() throws {
+        let blas = try blasObject(["OPENBLAS_CORETYPE": nil, "OPENBLAS_L2_SIZE": nil])
+        let choice = OpenBLASCoreChoice.choose(features: .current, userCoreType: nil)
+        XCTAssertEqual(blas["requested_core"] as? String, choice.core, "\(blas)")
+        XCTAssertEqual(blas["reason"] as? String, choice.reason)
+        XCTAssertEqual(blas["self_check"] as? String, "passed")
+        XCTAssertEqual((blas["gemm_512_gflops"] as? Double).map { $0 > 0.1 }, true, "\(blas)")
+        if let requested = choice.core, blas["note"] is NSNull {
+            XCTAssertEqual((blas["core"] as? String)?.lowercased(), requested.lowercased(), "\(blas)")
+        }
+        let text = try CLI.run(["devices"], environment: ["OPENBLAS_CORETYPE": nil])
+        XCTAssertTrue(text.stdout.contains("BLAS kernels: "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("GEMM self-check: passed; 512³ sgemm "), text.stdout)
+        XCTAssertTrue(text.stdout.contains("features: "), text.stdout)
+    }
+
+    func testTheUsersCoreTypeWins() throws {
+        let blas = try blasObject(["OPENBLAS_CORETYPE": "Prescott"])
+        XCTAssertEqual(blas["core"] as? String, "Prescott", "\(blas)")
+        XCTAssertEqual(blas["requested_core"] as? String, "Prescott")
+        XCTAssertEqual(blas["reason"] as? String, "OPENBLAS_CORETYPE=Prescott is set in the environment")
+        XCTAssertEqual(blas["self_check"] as? String, "passed")
+    }
+
+    func testKernelsThatFailTheSelfCheckFallBackToOpenBLASsDetection() throws {
+        let choice = OpenBLASCoreChoice.choose(features: .current, userCoreType: nil)
+        guard let chosen = choice.core else { throw XCTSkip("ntrain leaves the choice to OpenBLAS on this CPU") }
+        // The real library is unloaded and opened again; the fault makes the chosen kernels answer wrong.
+        let blas = try blasObject(["OPENBLAS_CORETYPE": nil, "NTRAIN_BLAS_SELF_CHECK_FAULT": chosen])
+        let note = try XCTUnwrap(blas["note"] as? String, "\(blas)")
+        XCTAssertTrue(note.hasPrefix("the \(chosen) kernels failed the GEMM self-check (case 1 (1×1×1, A·B)"), note)
+        XCTAssertTrue(note.hasSuffix("using OpenBLAS's own detection"), note)
+        XCTAssertEqual(blas["requested_core"] as? String, chosen)
+        let core = try XCTUnwrap(blas["core"] as? String)
+        // OpenBLAS's own detection may pick the same kernels, which then fail again and say so.
+        XCTAssertEqual(blas["self_check"] as? String == "passed", core.lowercased() != chosen.lowercased(), "\(blas)")
     }
 }

@@ -1,5 +1,4 @@
-import NTrainCPUCheck
-import CBLAS
+import NTrainCPU
 import Foundation
 import NTrainCore
 
@@ -19,6 +18,8 @@ public struct DeviceReport: Equatable, Sendable {
         public var threads: Int
         /// Where `threads` comes from: `NTRAIN_THREADS` or the active core count.
         public var threadsSource: String
+        /// The instruction-set features found (CPUID/XCR0, or AArch64's hardware capabilities).
+        public var features: [String] = []
         public var blas: BLAS
         /// What the engine's kernels were compiled for (Package.swift: Haswell-class x86-64 when
         /// the build machine has AVX2 and FMA, else the baseline of the architecture).
@@ -32,13 +33,46 @@ public struct DeviceReport: Equatable, Sendable {
             : "Haswell-class x86-64 (\(features.joined(separator: ", ")))"
     }
 
-    /// The BLAS library linked in (always OpenBLAS).
+    /// The BLAS library (always OpenBLAS), the kernels it runs and why.
     public struct BLAS: Equatable, Sendable {
         public var name: String
         /// `openblas_get_config()`: version and build options.
         public var config: String?
-        /// `openblas_get_corename()`: the kernel set chosen for this CPU.
+        /// `openblas_get_corename()`: the kernel set in use.
         public var core: String?
+        /// The core type ntrain requested (nil: OpenBLAS's own detection) and why.
+        public var requested: String? = nil
+        public var reason: String? = nil
+        /// "passed", or what the GEMM self-check found wrong.
+        public var selfCheck: String? = nil
+        /// Why ntrain fell back to OpenBLAS's own detection, or why OpenBLAS ignored the request.
+        public var note: String? = nil
+        /// Measured GFLOP/s of one 512³ product on one thread.
+        public var gflops512: Double? = nil
+        /// Why OpenBLAS could not be loaded (nil when loaded).
+        public var loadError: String? = nil
+
+        public init(name: String, config: String? = nil, core: String? = nil) {
+            self.name = name
+            self.config = config
+            self.core = core
+        }
+
+        /// The BLAS this process loaded, with a measured 512³ GEMM rate when `measure` is true.
+        public static func current(measure: Bool) -> BLAS {
+            guard let status = NTrainCore.BLAS.status else {
+                var blas = BLAS(name: "OpenBLAS")
+                blas.loadError = NTrainCore.BLAS.loadError?.description ?? "not loaded"
+                return blas
+            }
+            var blas = BLAS(name: "OpenBLAS", config: status.config, core: status.core)
+            blas.requested = status.choice.core
+            blas.reason = status.choice.reason
+            blas.selfCheck = status.selfCheckFailure.map { "failed: \($0)" } ?? "passed"
+            blas.note = status.fallback ?? status.requestIgnored
+            if measure { blas.gflops512 = NTrainCore.BLAS.measureGFLOPS(n: 512) }
+            return blas
+        }
     }
 
     public var cpu: CPU
@@ -94,16 +128,14 @@ public struct DeviceReport: Equatable, Sendable {
         let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)
         let threadsVariable = environment["NTRAIN_THREADS"].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil }
         return CPU(
-            modelName: cpuinfo.flatMap(cpuModelName(inCPUInfo:)),
+            modelName: cpuinfo.flatMap(cpuModelName(inCPUInfo:)) ?? CPUFeatures.current.brand,
             architecture: machineArchitecture(),
             logicalCores: info.processorCount,
             activeCores: info.activeProcessorCount,
             threads: Parallel.threadCount,
             threadsSource: threadsVariable != nil ? "NTRAIN_THREADS" : "active cores (set NTRAIN_THREADS to change)",
-            blas: BLAS(
-                name: "OpenBLAS",
-                config: openblas_get_config().map { String(cString: $0).trimmingCharacters(in: .whitespaces) },
-                core: openblas_get_corename().map { String(cString: $0).trimmingCharacters(in: .whitespaces) }))
+            features: CPUFeatures.current.orderedFlags,
+            blas: .current(measure: true))
     }
 
     /// The first `model name` (x86) or `Model`/`Hardware` (ARM) value of /proc/cpuinfo text.

@@ -1,3 +1,4 @@
+import Foundation
 import NTrainCore
 
 extension DeviceReport {
@@ -9,10 +10,8 @@ extension DeviceReport {
             : "\(cpu.activeCores) of \(cpu.logicalCores) logical cores available"
         lines.append("cpu0     \(cpu.modelName ?? "unknown CPU") (\(cpu.architecture)), \(cores)")
         lines.append("         threads: \(cpu.threads) (\(cpu.threadsSource))")
-        // OpenBLAS's config string starts with its own name and version.
-        var blas = "         BLAS: " + (cpu.blas.config.map { $0.hasPrefix(cpu.blas.name) ? $0 : "\(cpu.blas.name) \($0)" } ?? cpu.blas.name)
-        if let core = cpu.blas.core { blas += ", core \(core)" }
-        lines.append(blas + " (single-threaded; ntrain parallelises over the batch)")
+        if !cpu.features.isEmpty { lines.append("         features: \(cpu.features.joined(separator: " "))") }
+        lines += blasLines
         lines.append("         engine kernels: \(cpu.engineTarget)")
         for gpu in gpus { lines.append(gpu.description) }
         switch cuda {
@@ -32,6 +31,25 @@ extension DeviceReport {
         }
         lines.append("         precedence: --device > config \"device\" > MGE_DEFAULT_DEVICE > xpux")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The BLAS build, its kernels and why, the self-check and the measured GEMM rate.
+    private var blasLines: [String] {
+        let blas = cpu.blas
+        if let error = blas.loadError { return ["         BLAS: \(blas.name) not loaded: \(error)"] }
+        // OpenBLAS's config string starts with its own name and version.
+        var build = "         BLAS: " + (blas.config.map { $0.hasPrefix(blas.name) ? $0 : "\(blas.name) \($0)" } ?? blas.name)
+        build += " (single-threaded; ntrain parallelises over the batch)"
+        var kernels = "         BLAS kernels: \(blas.core ?? "unknown")"
+        if let reason = blas.reason {
+            kernels += blas.requested == nil ? " (\(reason))" : " (requested \(blas.requested!): \(reason))"
+        }
+        var lines = [build, kernels]
+        if let note = blas.note { lines.append("         note: \(note)") }
+        var check = "         GEMM self-check: \(blas.selfCheck ?? "not run")"
+        if let rate = blas.gflops512 { check += "; 512³ sgemm \(String(format: "%.1f", rate)) GFLOP/s on 1 thread" }
+        lines.append(check)
+        return lines
     }
 
     /// One machine-readable object with the same content as `text()`.
@@ -64,7 +82,14 @@ extension DeviceReport {
                 "model": opt(cpu.modelName), "architecture": .string(cpu.architecture),
                 "logical_cores": .integer(Int64(cpu.logicalCores)), "active_cores": .integer(Int64(cpu.activeCores)),
                 "threads": .integer(Int64(cpu.threads)), "threads_source": .string(cpu.threadsSource),
-                "blas": .object(["name": .string(cpu.blas.name), "config": opt(cpu.blas.config), "core": opt(cpu.blas.core)]),
+                "features": .array(cpu.features.map(JSONValue.string)),
+                "blas": .object([
+                    "name": .string(cpu.blas.name), "config": opt(cpu.blas.config), "core": opt(cpu.blas.core),
+                    "requested_core": opt(cpu.blas.requested), "reason": opt(cpu.blas.reason),
+                    "self_check": opt(cpu.blas.selfCheck), "note": opt(cpu.blas.note),
+                    "gemm_512_gflops": cpu.blas.gflops512.map { .double($0) } ?? .null,
+                    "load_error": opt(cpu.blas.loadError),
+                ]),
                 "engine_target": .string(cpu.engineTarget),
             ]),
             "cuda": .object(cudaObject),
