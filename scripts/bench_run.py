@@ -180,6 +180,7 @@ def main():
         f"date: {datetime.datetime.now().isoformat(timespec='seconds')}",
         f"machine: {platform.machine()} {cpu_model()}, {os.cpu_count()} logical CPUs; threads: {threads} each",
         f"ntrain: {version(ntrain)}; PyTorch {torch_version}; Python {platform.python_version()}",
+        f"OpenBLAS kernels: {blas_core(ntrain)}",
         f"GEMM ceiling: cblas_sgemm 1024³ at {threads} threads = {ceiling:.1f} GFLOP/s (median of runs {', '.join(f'{g:.0f}' for g in gemm)})",
         f"medians of {args.runs} alternating runs; load average before {load_before[0]:.2f}, after {load_after[0]:.2f}; "
         f"other processes' CPU use just before each measurement: median {statistics.median(busy or [0]):.0%}, max {max(busy or [0]):.0%}",
@@ -201,6 +202,18 @@ def cpu_model():
     except OSError:
         pass
     return platform.processor()
+
+
+def blas_core(ntrain):
+    """The kernels ntrain's OpenBLAS runs here and why, from `ntrain devices --json`."""
+    try:
+        out = subprocess.run([ntrain, "devices", "--json"], capture_output=True, text=True).stdout
+        blas = json.loads(out)["cpu"]["blas"]
+    except (OSError, ValueError, KeyError):
+        return "?"
+    variable = os.environ.get("OPENBLAS_CORETYPE")
+    return (f"{blas.get('core')} ({blas.get('reason')}; OPENBLAS_CORETYPE "
+            + (f"={variable}" if variable else "unset") + f"), 512³ on 1 thread {blas.get('gemm_512_gflops') or 0:.0f} GFLOP/s")
 
 
 def version(ntrain):
