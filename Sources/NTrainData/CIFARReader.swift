@@ -13,8 +13,24 @@ public enum CIFARReader {
     public static let defaultClassNames = ["airplane", "automobile", "bird", "cat", "deer",
                                            "dog", "frog", "horse", "ship", "truck"]
 
-    /// Reads one batch file: images `[n, 3, 32, 32]` bytes and labels.
-    public static func readBatch(path: String) throws -> (images: [UInt8], labels: [Int32]) {
+    /// Records in each official batch file: 10,000, and 1,000 in the mirror's partial test batch.
+    public static func expectedRecords(file: String) -> Int? {
+        if file == "test_batch.first1000.bin" { return 1000 }
+        return trainFiles.contains(file) || file == testFiles[0] ? 10_000 : nil
+    }
+
+    /// Reads one batch file: images `[n, 3, 32, 32]` bytes and labels. With `expectedRecords`, the
+    /// file's size is checked before anything is read, so a wrong or huge file is refused at once.
+    public static func readBatch(path: String, expectedRecords: Int? = nil) throws -> (images: [UInt8], labels: [Int32]) {
+        if let expectedRecords {
+            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue
+            guard let size else { throw DatasetError.io(path: path, reason: "cannot read its size") }
+            guard size == expectedRecords * recordSize else {
+                let records = size % recordSize == 0 ? "\(size / recordSize) records" : "not a whole number of \(recordSize)-byte records"
+                throw DatasetError.invalidCIFAR(path: path, reason: "is \(size) bytes (\(records)); a CIFAR-10 batch file holds \(expectedRecords) "
+                    + "records of \(recordSize) bytes (\(expectedRecords * recordSize) bytes). Delete it and run `ntrain download cifar10` again")
+            }
+        }
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe) } catch {
             throw DatasetError.io(path: path, reason: "cannot read: \(error.localizedDescription)")
@@ -92,7 +108,7 @@ public enum CIFARReader {
         var images: [UInt8] = []
         var labels: [Int32] = []
         for f in files {
-            let batch = try readBatch(path: f)
+            let batch = try readBatch(path: f, expectedRecords: expectedRecords(file: (f as NSString).lastPathComponent))
             images += batch.images
             labels += batch.labels
         }

@@ -103,6 +103,8 @@ public final class Downloader {
                 progress(.sourceFailed(file: file.name, source: Self.display(location), reason: error.description))
             }
         }
+        // An empty part file holds nothing to resume from: leave no trace of the failed try.
+        if ((try? fm.attributesOfItem(atPath: partPath))?[.size] as? NSNumber)?.intValue == 0 { try? fm.removeItem(atPath: partPath) }
         throw DownloadError.allSourcesFailed(file: file.name, attempts: failures)
     }
 
@@ -164,6 +166,9 @@ public final class Downloader {
                 throw DownloadError.httpStatus(file: file.name, source: source, status: status)
             case .badStatus(let status):
                 transient = "HTTP \(status)"
+            case .localWrite(let reason):
+                try? FileManager.default.removeItem(atPath: partPath)
+                throw DownloadError.io(path: partPath, reason: reason + "; free some disk space (or choose another --root) and run the command again")
             case .failed(let reason):
                 if location.isFileURL { throw DownloadError.transfer(file: file.name, source: source, reason: reason) }
                 transient = reason
@@ -183,7 +188,7 @@ public final class Downloader {
         guard FileManager.default.fileExists(atPath: path) else { return .notFound(status: 0) }
         progress(.started(file: file.name, source: source, resumingAt: 0, total: file.size))
         let out = open(partPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        guard out >= 0 else { return .failed("cannot create \(partPath): \(String(cString: strerror(errno)))") }
+        guard out >= 0 else { return .localWrite("cannot create \(partPath): \(String(cString: strerror(errno)))") }
         defer { close(out) }
         var copied: Int64 = 0
         do {
@@ -200,6 +205,8 @@ public final class Downloader {
                 copied += Int64(chunk.count)
                 progress(.progress(file: file.name, bytes: copied, total: file.size))
             }
+        } catch let DatasetError.io(_, reason) {
+            return .localWrite("\(partPath): \(reason)")
         } catch {
             return .failed("\(error)")
         }

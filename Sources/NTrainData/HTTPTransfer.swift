@@ -15,6 +15,9 @@ enum TransferOutcome: Equatable {
     case badStatus(Int)
     /// The connection failed or dropped, or the body was shorter than announced.
     case failed(String)
+    /// Writing the local part file failed (a full disk, a read-only folder): not worth retrying
+    /// and not the network's fault.
+    case localWrite(String)
 }
 
 /// One GET through URLSession that streams the body into `NAME.part`, resuming at the part's current
@@ -44,7 +47,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     /// Runs the request to completion (blocking) and says how it ended.
     func run() -> TransferOutcome {
         fd = open(partPath, O_WRONLY | O_CREAT, 0o644)
-        guard fd >= 0 else { return .failed("cannot open \(partPath): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { return .localWrite("cannot open \(partPath): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         offset = Int64(lseek(fd, 0, SEEK_END))
         var request = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
@@ -130,7 +133,7 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: Error?) {
         if outcome == nil {
             if let w = writeError {
-                outcome = .failed(w)
+                outcome = .localWrite(w)
             } else if let error = error {
                 outcome = .failed("\(error.localizedDescription) after \(offset + written) bytes")
             } else if expectedBody >= 0 && written < expectedBody {

@@ -27,6 +27,7 @@ final class TrainingReporter: TrainingObserver {
         case .json:
             emit(["event": "start", "device": .string(s.device.description), "device_request": .string(s.deviceRequest),
                   "run_dir": .string(s.runDirectory), "parameters": .integer(Int64(s.parameterCount)),
+                  "estimated_memory_bytes": s.estimatedMemoryBytes.map { .integer(Int64($0)) } ?? .null,
                   "train_examples": .integer(Int64(s.trainExamples)), "eval_examples": .integer(Int64(s.evalExamples)),
                   "epochs": .integer(Int64(s.epochs)), "start_epoch": .integer(Int64(s.startEpoch)), "threads": .integer(Int64(s.threads)),
                   "layers": .array(s.modelRows.map { .object(["name": .string($0.name), "layer": .string($0.layer),
@@ -47,7 +48,9 @@ final class TrainingReporter: TrainingObserver {
                      + r.layer.padding(toLength: layerWidth + 2, withPad: " ", startingAt: 0)
                      + r.output.description.padding(toLength: 20, withPad: " ", startingAt: 0) + String(r.parameters))
             }
-            line("total parameters: \(s.parameterCount)\n")
+            line("total parameters: \(s.parameterCount)" + (s.estimatedMemoryBytes.map {
+                "; training needs about \(ModelMemoryEstimate.format($0)) (weights, gradients, optimizer state, activations)"
+            } ?? "") + "\n")
         }
     }
 

@@ -53,6 +53,33 @@ final class DownloaderTests: XCTestCase {
             XCTAssertTrue(attempts[0].contains("not found"), attempts[0])
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("blob.bin").path))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("blob.bin.part").path), "an empty .part is left behind")
+    }
+
+    func testAFullDiskIsReportedAsSuchNotAsTheNetwork() throws {
+        let dir = TestData.tempDir(self)
+        // A real write failure: the file-size limit makes write(2) fail with EFBIG at 50,000 bytes,
+        // as a full disk makes it fail with ENOSPC (SIGXFSZ ignored, so the write returns the error).
+        var old = rlimit()
+        getrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+        let previousHandler = signal(SIGXFSZ, SIG_IGN)
+        var limit = rlimit(rlim_cur: 50_000, rlim_max: old.rlim_max)
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_FSIZE.rawValue), &limit), 0)
+        defer {
+            setrlimit(Int32(RLIMIT_FSIZE.rawValue), &old)
+            signal(SIGXFSZ, previousHandler)
+        }
+        let d = Downloader(retry: fast, timeout: 10)
+        XCTAssertThrowsError(try d.fetch(file, into: dir, from: [server.baseURL.appendingPathComponent("a/blob.bin"),
+                                                                 server.baseURL.appendingPathComponent("b/blob.bin")])) { error in
+            guard case DownloadError.io(let path, let reason)? = error as? DownloadError else { return XCTFail("\(error)") }
+            XCTAssertTrue(path.hasSuffix("blob.bin.part"), path)
+            XCTAssertTrue(reason.contains("File too large"), reason)
+            XCTAssertTrue(reason.contains("free some disk space"), reason)
+            XCTAssertFalse("\(error)".contains("network"), "\(error)")
+        }
+        XCTAssertEqual(server.requests.map(\.path), ["/a/blob.bin"], "a local write failure is not retried elsewhere")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.appendingPathComponent("blob.bin.part").path))
     }
 
     func testDroppedConnectionResumesWithRange() throws {

@@ -44,6 +44,36 @@ final class ReaderTests: XCTestCase {
         assertError(try IDXReader.read(path: write(Data([1, 2]), "h")), contains: "shorter than the 4-byte magic")
     }
 
+    func testCIFARBatchFilesMustHaveTheirKnownSize() throws {
+        XCTAssertEqual(CIFARReader.expectedRecords(file: "data_batch_3.bin"), 10_000)
+        XCTAssertEqual(CIFARReader.expectedRecords(file: "test_batch.bin"), 10_000)
+        XCTAssertEqual(CIFARReader.expectedRecords(file: "test_batch.first1000.bin"), 1000)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("ntrain-cifar-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let record = Data([3] + [UInt8](repeating: 9, count: 3072))
+        // 1 record, 10,001 records and twice the size are refused from the size alone.
+        for count in [1, 1001, 2000] {
+            try Data(repeating: 0, count: 0).write(to: folder.appendingPathComponent("test_batch.first1000.bin"))
+            var data = Data()
+            for _ in 0..<count { data.append(record) }
+            try data.write(to: folder.appendingPathComponent("test_batch.first1000.bin"))
+            assertError(try CIFARReader.load(folder: folder.path, split: .test),
+                        contains: "is \(count * 3073) bytes (\(count) records); a CIFAR-10 batch file holds 1000 records")
+        }
+        var exact = Data()
+        for _ in 0..<1000 { exact.append(record) }
+        try exact.write(to: folder.appendingPathComponent("test_batch.first1000.bin"))
+        XCTAssertEqual(try CIFARReader.load(folder: folder.path, split: .test).count, 1000)
+        // A huge sparse file is refused without being read (it would not fit in memory).
+        let huge = folder.appendingPathComponent("test_batch.bin")
+        XCTAssertTrue(FileManager.default.createFile(atPath: huge.path, contents: nil))
+        let handle = try FileHandle(forWritingTo: huge)
+        try handle.truncate(atOffset: 3 << 30)
+        try handle.close()
+        assertError(try CIFARReader.load(folder: folder.path, split: .test), contains: "is 3221225472 bytes (not a whole number of 3073-byte records)")
+    }
+
     func testCIFARMalformed() throws {
         var record = Data([3]) + Data(repeating: 7, count: 3072)
         let parsed = try CIFARReader.parseBatch(record + record, name: "x")

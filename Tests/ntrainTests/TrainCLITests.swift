@@ -155,6 +155,13 @@ final class TrainCLITests: XCTestCase {
             (#"{"data": {"dataset": "random"}, "model": {"arch": "mlp"}}"#, ["--device", "tpu0"], "invalid device 'tpu0'"),
             (#"{"data": {"dataset": "random"}, "model": {"arch": "mlp"}, "device": "gpu0"}"#, [], "gpu0 is not usable"),
             (#"{"data": {"dataset": "random"}, "model": {"arch": "lenet"}, "data2": 1}"#, [], "data2"),
+            // Issue 18: fewer outputs than classes reached the unchecked loss kernel (heap corruption).
+            (#"{"data": {"dataset": "random", "shape": [1, 8, 8]}, "model": {"layers": [{"flatten": {}}, {"linear": {"out": 5}}]}}"#, [],
+             "error: model: the model gives 5 outputs per example but the data needs 10 outputs per example (one per class)"),
+            (#"{"data": {"dataset": "random"}, "model": {"arch": "mlp", "hidden": [1000000000]}}"#, [], "model.hidden[0]: must be in [1, 16777216]"),
+            (#"{"data": {"dataset": "random"}, "model": {"arch": "mlp", "hidden": [50000, 50000]}}"#, [], "training this model needs about"),
+            (#"{"name": "../../escape", "data": {"dataset": "random"}, "model": {"arch": "mlp"}}"#, [], "name: \"../../escape\" contains a path separator"),
+            (#"{"data": {"dataset": "random", "classes": 2147483647}, "model": {"arch": "mlp"}}"#, [], "data.classes: must be in [1, 65536]"),
         ]
         for (i, (json, extra, expected)) in cases.enumerated() {
             let config = try write(json, "bad\(i).json")

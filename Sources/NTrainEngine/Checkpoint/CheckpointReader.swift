@@ -209,10 +209,31 @@ public enum CheckpointReader {
             if head == "MGBS" || head == "MGBC" {
                 return "a MegEngine graph dump (\(head), from trace.dump or megbrain)"
             }
-            if bytes[0] == 0x50, bytes[1] == 0x4B, bytes[2] == 0x03, bytes[3] == 0x04 {
-                return "a zip archive (PyTorch's torch.save format)"
+            // Local file header, empty archive (end of central directory only), spanned archive.
+            if bytes[0] == 0x50, bytes[1] == 0x4B, [(0x03, 0x04), (0x05, 0x06), (0x07, 0x08)].contains(where: { bytes[2] == $0.0 && bytes[3] == $0.1 }) {
+                return bytes[2] == 0x05 ? "an empty zip archive (the container of PyTorch's torch.save format, with nothing in it)"
+                    : "a zip archive (PyTorch's torch.save format)"
             }
         }
+        if isOldPickle(bytes) {
+            return "a Python pickle (protocol 0 or 1, the old text-based pickle of Python 2), as written by torch.save or pickle.dump"
+        }
         return nil
+    }
+
+    /// Pickle protocols 0 and 1 have no header: they open with MARK + DICT/LIST/TUPLE (`(dp0`),
+    /// EMPTY_DICT/EMPTY_LIST + BINPUT or MARK (`}q\0`, `](`), or GLOBAL `cmodule\nname\n`.
+    static func isOldPickle(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard bytes.count >= 2 else { return false }
+        let (b0, b1) = (bytes[0], bytes[1])
+        if b0 == UInt8(ascii: "("), "dlt".utf8.contains(b1) { return true }
+        if "}]".utf8.contains(b0), "q(r".utf8.contains(b1) { return true }
+        if b0 == UInt8(ascii: "c") {
+            let head = bytes.prefix(64)
+            guard let newline = head.firstIndex(of: UInt8(ascii: "\n")), newline > 1 else { return false }
+            return head[1..<newline].allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") || (0x30...0x39).contains($0)
+                || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) }
+        }
+        return false
     }
 }

@@ -15,6 +15,15 @@ struct NumberRange {
     static let unitClosed = NumberRange(min: 0, max: 1)  // [0, 1]
     static let unitPositive = NumberRange(min: 0, minInclusive: false, max: 1)  // (0, 1]
     static let unitExclusive = NumberRange(min: 0, minInclusive: false, max: 1, maxInclusive: false)  // (0, 1)
+    // Sizes no real run needs, refused before they reach an allocation.
+    /// Batch sizes: 1 to 2^20.
+    static let batchSize = NumberRange(min: 1, max: Double(1 << 20))
+    /// Layer widths (linear outputs, hidden sizes, features): 1 to 2^24.
+    static let width = NumberRange(min: 1, max: Double(1 << 24))
+    /// Convolution channels and class counts: 1 to 2^16.
+    static let channels = NumberRange(min: 1, max: Double(1 << 16))
+    /// Generated dataset sizes: 1 to 2^24 examples.
+    static let samples = NumberRange(min: 1, max: Double(1 << 24))
 
     func contains(_ v: Double) -> Bool {
         if let lo = min, minInclusive ? v < lo : v <= lo { return false }
@@ -45,6 +54,8 @@ indirect enum Schema {
     case choice([String])
     /// A device string such as `cpux` or `gpu0`.
     case device
+    /// One safe file-name component (a run name: `runs/<name>/...`), see `RunName`.
+    case runName
     case array(Schema, minCount: Int)
     case object([String: Schema], required: Set<String>)
     /// An object whose allowed keys depend on the string value of `key` (optimizer `type`,
@@ -67,7 +78,7 @@ indirect enum Schema {
     /// Whether `value` has the JSON type this schema expects (used by `either`).
     func acceptsType(of value: JSONValue) -> Bool {
         switch (self, value) {
-        case (.bool, .bool), (.string, .string), (.choice, .string), (.device, .string): return true
+        case (.bool, .bool), (.string, .string), (.choice, .string), (.device, .string), (.runName, .string): return true
         case (.integer, .integer), (.integer, .unsignedInteger), (.integer, .double): return true
         case (.number, .integer), (.number, .unsignedInteger), (.number, .double): return true
         case (.array, .array): return true
@@ -85,6 +96,7 @@ indirect enum Schema {
         case .integer(let r): return r.min == nil && r.max == nil ? "an integer" : "an integer \(r.text)"
         case .number(let r): return r.min == nil && r.max == nil ? "a number" : "a number \(r.text)"
         case .string, .device: return "a string"
+        case .runName: return "a name (letters, digits, '-', '_', '.'; no '/')"
         case .choice(let list): return "one of \(list.joined(separator: ", "))"
         case .array: return "an array"
         case .object, .variants, .tagged: return "an object"
@@ -129,6 +141,10 @@ struct ConfigValidator {
         case .device:
             guard case .string(let s) = value else { throw typeError() }
             do { _ = try DeviceSpec(parsing: s) } catch { throw invalid("\(error)") }
+            return value
+        case .runName:
+            guard case .string(let s) = value else { throw typeError() }
+            if let problem = RunName.problem(s) { throw invalid(problem) }
             return value
         case .array(let element, let minCount):
             guard case .array(let items) = value else { throw typeError() }
@@ -194,5 +210,22 @@ struct ConfigValidator {
             throw ConfigError.invalidValue(file: "", path: join(path, name), message: "missing (required)")
         }
         return out
+    }
+}
+
+/// Run names become a folder under `runs/`, so they must be one path component that every file
+/// system accepts: no `/`, not `.` or `..`, no control characters, at most 100 bytes of UTF-8.
+enum RunName {
+    static let maxBytes = 100
+
+    /// Nil when `name` is usable, else why not and what to do.
+    static func problem(_ name: String) -> String? {
+        let fix = "use a short name such as \"lenet-try2\" (letters, digits, '-', '_', '.')"
+        if name.isEmpty { return "is empty; \(fix)" }
+        if name == "." || name == ".." { return "\"\(name)\" is not a folder name; \(fix)" }
+        if name.contains("/") || name.contains("\\") { return "\"\(name)\" contains a path separator, so the run would be written outside runs/; \(fix)" }
+        if name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return "contains control characters; \(fix)" }
+        if name.utf8.count > maxBytes { return "is \(name.utf8.count) bytes long, over the \(maxBytes)-byte limit for a folder name; \(fix)" }
+        return nil
     }
 }

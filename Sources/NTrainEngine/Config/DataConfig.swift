@@ -35,8 +35,8 @@ public struct DataConfig: Codable, Equatable, Sendable {
         .variants(
             key: "dataset", defaultCase: nil,
             common: [
-                "root": .nullable(.string), "batch_size": .integer(.atLeastOne), "shuffle": .bool, "drop_last": .bool,
-                "transforms": .array(TransformSpec.schema), "eval_batch_size": .integer(.atLeastOne),
+                "root": .nullable(.string), "batch_size": .integer(.batchSize), "shuffle": .bool, "drop_last": .bool,
+                "transforms": .array(TransformSpec.schema), "eval_batch_size": .integer(.batchSize),
                 "validation": .nullable(.number(.unitExclusive)),
                 "limit": .nullable(.integer(.atLeastOne)), "eval_limit": .nullable(.integer(.atLeastOne)),
             ],
@@ -100,7 +100,7 @@ public struct SyntheticLinearOptions: Codable, Equatable, Sendable {
     public init() {}
 
     static let schema: [String: Schema] = [
-        "count": .integer(.atLeastOne), "test_count": .integer(.atLeastOne), "features": .integer(.atLeastOne),
+        "count": .integer(.samples), "test_count": .integer(.samples), "features": .integer(.channels),
         "weight": .array(.number(.any), minCount: 1), "bias": .number(.any), "noise": .number(.nonNegative),
         "range": .array(.number(.any), minCount: 2),
     ]
@@ -141,8 +141,8 @@ public struct RandomDataOptions: Codable, Equatable, Sendable {
     public init() {}
 
     static let schema: [String: Schema] = [
-        "count": .integer(.atLeastOne), "test_count": .integer(.atLeastOne),
-        "shape": .array(.integer(.atLeastOne), minCount: 1), "classes": .integer(.atLeastOne),
+        "count": .integer(.samples), "test_count": .integer(.samples),
+        "shape": .array(.integer(.channels), minCount: 1), "classes": .integer(.channels),
     ]
 
     public init(from decoder: Decoder) throws {
@@ -177,7 +177,7 @@ public struct ImageCSVOptions: Codable, Equatable, Sendable {
     public init(path: String) { self.path = path }
 
     static let schema: [String: Schema] = [
-        "path": .string, "test_path": .nullable(.string), "classes": .nullable(.integer(.atLeastOne)),
+        "path": .string, "test_path": .nullable(.string), "classes": .nullable(.integer(.channels)),
         "channels": .nullable(.integer(NumberRange(min: 1, max: 3))),
     ]
 

@@ -28,7 +28,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
     static var schema: Schema {
         .object(
             [
-                "name": .string, "seed": .integer(.nonNegative), "device": .nullable(.device),
+                "name": .runName, "seed": .integer(.nonNegative), "device": .nullable(.device),
                 "data": DataConfig.schema, "model": ModelConfig.schema, "loss": LossConfig.schema,
                 "optimizer": OptimizerConfig.schema, "scheduler": SchedulerConfig.schema(nested: false),
                 "train": TrainConfig.schema, "checkpoint": CheckpointConfig.schema, "logging": LoggingConfig.schema,

@@ -78,10 +78,10 @@ public enum LayerSpec: Codable, Equatable, Sendable {
         let norm: Schema = .object(["momentum": .number(.unitClosed), "eps": .number(.positive), "affine": .bool])
         let none: Schema = .object([:])
         return .tagged([
-            "linear": .object(["out": .integer(.atLeastOne), "bias": .bool], required: ["out"]),
+            "linear": .object(["out": .integer(.width), "bias": .bool], required: ["out"]),
             "conv2d": .object(
                 [
-                    "out": .integer(.atLeastOne), "kernel": .pair(.atLeastOne), "stride": .pair(.atLeastOne),
+                    "out": .integer(.channels), "kernel": .pair(.atLeastOne), "stride": .pair(.atLeastOne),
                     "padding": .pair(.nonNegative), "dilation": .pair(.atLeastOne), "groups": .integer(.atLeastOne),
                     "bias": .bool,
                 ], required: ["out", "kernel"]),

@@ -30,7 +30,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         if arch.defaultActivation != nil { keys["activation"] = .choice(Activation.self) }
         if arch.defaultPool != nil { keys["pool"] = .choice(PoolKind.self) }
         if arch == .mlp {
-            keys["hidden"] = .array(.integer(.atLeastOne))
+            keys["hidden"] = .array(.integer(.width))
             keys["dropout"] = .number(.unitOpen)
         }
         return keys

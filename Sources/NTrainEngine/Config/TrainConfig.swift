@@ -121,6 +121,9 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Compute with subnormal floats flushed to zero (see `Denormals`), as
     /// `torch.set_flush_denormal(True)`; false keeps full IEEE gradual underflow, and its slowdown.
     public var flushDenormals = true
+    /// The most memory a run may be estimated to need, in GiB (nil: 80% of physical memory); a
+    /// model over it is refused before anything is allocated (`ModelMemoryEstimate`).
+    public var memoryLimit: Double? = nil
 
     public init() {}
 
@@ -128,7 +131,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         "epochs": .integer(.atLeastOne), "grad_clip": .nullable(GradClip.schema), "accumulate": .integer(.atLeastOne),
         "log_every": .integer(.atLeastOne), "eval_every": .integer(.nonNegative),
         "early_stopping": .nullable(EarlyStopping.schema), "nan_policy": .choice(NaNPolicy.self),
-        "flush_denormals": .bool,
+        "flush_denormals": .bool, "memory_limit": .nullable(.number(.positive)),
     ])
 
     public init(from decoder: Decoder) throws {
@@ -141,6 +144,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         earlyStopping = try c.optional("early_stopping")
         nanPolicy = try c.value("nan_policy", default: nanPolicy)
         flushDenormals = try c.value("flush_denormals", default: flushDenormals)
+        memoryLimit = try c.optional("memory_limit")
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -153,6 +157,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.putOptional("early_stopping", earlyStopping)
         try c.put("nan_policy", nanPolicy)
         try c.put("flush_denormals", flushDenormals)
+        try c.putOptional("memory_limit", memoryLimit)
     }
 }
 

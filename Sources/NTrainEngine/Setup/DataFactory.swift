@@ -45,6 +45,11 @@ public enum DataFactory {
         case .random:
             let o = config.random ?? RandomDataOptions()
             guard o.shape.count == 3 else { throw EngineError.invalidData("data.random.shape must be [C, H, W], got \(o.shape)") }
+            let bytes = Double(o.count + o.testCount) * o.shape.reduce(1.0) { $0 * Double($1) }
+            guard bytes <= Double(1 << 32) else {
+                throw EngineError.invalidData("data.random: \(o.count) + \(o.testCount) images of shape \(o.shape) are "
+                    + "\(ModelMemoryEstimate.format(bytes)) of data, over the 4 GiB limit for generated data; lower data.random.count or the shape")
+            }
             let train = try SyntheticDatasets.randomImages(count: o.count, channels: o.shape[0], height: o.shape[1], width: o.shape[2], classes: o.classes, seed: seed)
             let (fit, eval, note) = try split(train, config.validation, evalSplit) {
                 try SyntheticDatasets.randomImages(count: o.testCount, channels: o.shape[0], height: o.shape[1], width: o.shape[2], classes: o.classes, seed: seed &+ 1)

@@ -3,7 +3,27 @@ import NTrainNN
 
 /// Builds the network a `ModelConfig` describes, inferring input sizes from the data's shape.
 public enum ModelFactory {
+    /// The model's output for one example must be `[1, outputs]` (one logit per class, or one value
+    /// per regression target): the losses index logits by label with unchecked kernels, so a
+    /// model with fewer outputs than classes is refused here, naming both.
     public static func make(_ config: ModelConfig, input: Shape, outputs: Int, seed: UInt64) throws -> Sequential {
+        let model = try build(config, input: input, outputs: outputs, seed: seed)
+        let produced: Shape
+        do { produced = try model.outputShape(for: Shape([1] + input.dims)) } catch let error as ModuleError {
+            throw EngineError.invalidModel("\(error) (model for input \(input))")
+        }
+        guard produced.dims == [1, outputs] else {
+            let wanted = outputs == 1 ? "1 output per example (the regression target)" : "\(outputs) outputs per example (one per class)"
+            let last = (config.layers?.count).map { "model.layers[\($0 - 1)]" } ?? "the model"
+            let got = produced.dims.count == 2 ? "\(produced.dims[1]) outputs per example" : "output shape \(produced) per example"
+            throw EngineError.invalidModel("the model gives \(got) but the data needs \(wanted); "
+                + (config.layers == nil ? "set the model's outputs to \(outputs)"
+                   : "end the layers with {\"linear\": {\"out\": \(outputs)}} (the last layer is \(last))"))
+        }
+        return model
+    }
+
+    private static func build(_ config: ModelConfig, input: Shape, outputs: Int, seed: UInt64) throws -> Sequential {
         let initializer = self.initializer(config.initialization, std: Float(config.initStd))
         do {
             if let arch = config.arch {

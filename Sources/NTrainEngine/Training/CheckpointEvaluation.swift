@@ -30,6 +30,11 @@ public struct CheckpointEvaluation {
         let data = try DataFactory.make(config.data, seed: UInt64(config.seed), evalSplit: split, log: log)
         let model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: UInt64(config.seed))
         try TrainingCheckpoint.loadModel(model, from: checkpoint, path: path)
+        var notes = data.notes
+        if let warning = nonFiniteWarning(model) {
+            log("warning: " + warning)
+            notes.append(warning)
+        }
         model.to(device)
         let loader = data.eval
         // In the floating-point mode the model was trained in.
@@ -39,6 +44,22 @@ public struct CheckpointEvaluation {
         }
         try Trainer.checkGPU(device)
         return CheckpointEvaluation(checkpoint: path, split: split, device: device, examples: loader.sampleCount,
-                                    classNames: data.classNames, result: result, seconds: (clock.now - start).seconds, notes: data.notes)
+                                    classNames: data.classNames, result: result, seconds: (clock.now - start).seconds, notes: notes)
+    }
+
+    /// Nil when every weight and buffer is finite, else which tensors hold NaN/Inf and how many.
+    static func nonFiniteWarning(_ model: Module) -> String? {
+        var bad: [(name: String, count: Int, total: Int)] = []
+        for (name, tensor) in model.stateDict() where tensor.device == .cpu && tensor.dtype == .float32 {
+            let pointer = tensor.data
+            var count = 0
+            for i in 0..<tensor.count where !pointer[i].isFinite { count += 1 }
+            if count > 0 { bad.append((name, count, tensor.count)) }
+        }
+        guard !bad.isEmpty else { return nil }
+        let total = bad.reduce(0) { $0 + $1.count }
+        let listed = bad.prefix(3).map { "\($0.name) \($0.count) of \($0.total)" }.joined(separator: ", ")
+        return "the checkpoint holds \(total) NaN/Inf weight value(s) (\(listed)\(bad.count > 3 ? ", ..." : "")): "
+            + "its training diverged, so the results below mean nothing; evaluate an earlier checkpoint (checkpoints/epoch-NNNN.mge or best.mge)"
     }
 }

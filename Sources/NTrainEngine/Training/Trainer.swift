@@ -32,6 +32,8 @@ public final class Trainer {
     public let optimizer: any Optimizer
     public let scheduler: (any LRScheduler)?
     public let device: Device
+    /// About how much memory training needs (nil for fixed built-in architectures).
+    public let memoryEstimate: ModelMemoryEstimate?
     public internal(set) var progress = TrainingProgress()
     public let runDirectory: RunDirectory
     let observer: TrainingObserver?
@@ -43,11 +45,18 @@ public final class Trainer {
         self.observer = observer
         var resumeCheckpoint: (Checkpoint, String)?
         var config: ExperimentConfig
+        var restartFolder: URL?
         if let resume = options.resume {
-            let path = Trainer.checkpointPath(resume)
-            let checkpoint = try CheckpointReader.read(contentsOf: URL(fileURLWithPath: path))
-            config = try TrainingCheckpoint.config(of: checkpoint, path: path)
-            resumeCheckpoint = (checkpoint, path)
+            switch try ResumeTarget.resolve(resume) {
+            case let .checkpoint(checkpoint, path, note):
+                config = try TrainingCheckpoint.config(of: checkpoint, path: path)
+                resumeCheckpoint = (checkpoint, path)
+                if let note { observer?.note(note) }
+            case let .restart(folderConfig, folder, note):
+                config = folderConfig
+                restartFolder = folder
+                observer?.note(note)
+            }
         } else if let fileConfig {
             config = fileConfig
         } else {
@@ -62,6 +71,10 @@ public final class Trainer {
 
         let seed = UInt64(config.seed)
         data = try DataFactory.make(config.data, seed: seed) { [weak observer] in observer?.note($0) }
+        // Before any weight is allocated: an oversized model is a config error, not an abort.
+        memoryEstimate = ModelMemoryEstimate.of(config.model, input: data.inputShape, outputs: data.outputCount,
+                                                batchSize: config.data.batchSize)
+        try memoryEstimate?.check(limitGiB: config.train.memoryLimit)
         model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: seed)
         // Parameters move in place, so the optimizer, weight loading and resume below see the GPU copies.
         model.to(device)
@@ -85,10 +98,18 @@ public final class Trainer {
             progress = try TrainingCheckpoint.restore(optimizer: optimizer, scheduler: scheduler, from: checkpoint, path: path)
             if runURL == nil { runURL = Trainer.runFolder(containing: path) }
         }
+        if runURL == nil { runURL = restartFolder }
         resumedFrom = resumeCheckpoint?.1
+        let resumingAtStep = resumeCheckpoint != nil ? progress.step : restartFolder != nil ? 0 : nil
+        if let runURL, resumingAtStep != nil {
+            let removed = RunFiles(runURL).removeStaleTemporaries()
+            if !removed.isEmpty {
+                observer?.note("removed \(removed.count) temporary file(s) left by an interrupted write: \(removed.joined(separator: ", "))")
+            }
+        }
         runDirectory = try RunDirectory(url: runURL ?? RunDirectory.defaultURL(name: config.name), configJSON: config.jsonText(),
                                csv: config.logging.csv, tensorboard: config.logging.tensorboard,
-                               resumingAtStep: resumeCheckpoint == nil ? nil : progress.step)
+                               resumingAtStep: resumingAtStep)
     }
 
     /// `RUN_DIR` → `RUN_DIR/last.mge`; a file path as given.
@@ -133,7 +154,7 @@ public final class Trainer {
             device: device, deviceRequest: deviceRequest, runDirectory: runDirectory.url.path, modelRows: rows,
             parameterCount: model.parameterCount, trainExamples: data.train.sampleCount, evalExamples: data.eval.sampleCount,
             stepsPerEpoch: data.train.batchesPerEpoch, epochs: epochs, startEpoch: progress.epoch, resumedFrom: resumedFrom,
-            notes: data.notes, threads: Parallel.threadCount))
+            notes: data.notes, threads: Parallel.threadCount, estimatedMemoryBytes: memoryEstimate?.bytes))
         runDirectory.log("start: device \(device) (\(deviceRequest)), \(model.parameterCount) parameters, epochs \(progress.epoch + 1)...\(epochs)"
             + (resumedFrom.map { ", resumed from \($0) at step \(progress.step)" } ?? ""))
         model.train()

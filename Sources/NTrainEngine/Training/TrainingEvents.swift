@@ -16,6 +16,8 @@ public struct TrainingStart {
     public var resumedFrom: String?
     public var notes: [String]
     public var threads: Int
+    /// About how many bytes training needs (`ModelMemoryEstimate`); nil when not estimated.
+    public var estimatedMemoryBytes: Double? = nil
 }
 
 /// Progress inside an epoch, reported every `log_every` steps.
