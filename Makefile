@@ -2,7 +2,7 @@
 SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev zlib1g-dev libpng-dev dataset-fashion-mnist
 
-.PHONY: setup build release test test-release demo bench clean
+.PHONY: setup build release test test-checked test-release demo bench clean
 
 setup:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
@@ -20,6 +20,13 @@ release: setup
 test: setup
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(MAKE) test-checked
+
+# The same tests with the engine compiled with -O instead of -Ounchecked (bounds checks and
+# preconditions kept), in its own build folder: a precondition that is wrong fails a test here.
+test-checked:
+	NTRAIN_CHECKED=1 $(SWIFT) build --build-tests --scratch-path .build-checked
+	NTRAIN_CHECKED=1 $(SWIFT) test --skip-build --scratch-path .build-checked
 
 # Trains the Fashion-MNIST LeNet (Debian's dataset-fashion-mnist copy, no download) into a new run
 # folder and evaluates its best checkpoint.

@@ -46,10 +46,15 @@ let package = Package(
 /// loops instead of SSE2's 4: LeNet5-GELU training +16%, bit-identical weights); the CLI then
 /// refuses to start on an older CPU (NTrainCPU's EngineCPU, which reads CPUID). `NTRAIN_PORTABLE=1` builds for any x86-64.
 /// `NTRAIN_FMA`: the CPU the engine is compiled for has fused multiply-add (GELU's polynomials use it).
+/// `NTRAIN_CHECKED=1` compiles them with `-O` instead, keeping bounds checks and preconditions:
+/// CI runs the tests a second time so (in its own --scratch-path), so that a wrong precondition
+/// fails a test instead of vanishing.
 var optimized: [SwiftSetting] {
-    [.unsafeFlags(["-Ounchecked"] + (engineForHaswell ? ["-target-cpu", "haswell"] : []))]
+    [.unsafeFlags([checkedEngine ? "-O" : "-Ounchecked"] + (engineForHaswell ? ["-target-cpu", "haswell"] : []))]
         + (engineForHaswell || hostIsARM64 ? [.define("NTRAIN_FMA")] : [])
 }
+
+var checkedEngine: Bool { ProcessInfo.processInfo.environment["NTRAIN_CHECKED"] == "1" }
 
 /// AArch64 always has FMA.
 var hostIsARM64: Bool {

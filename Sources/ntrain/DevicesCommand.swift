@@ -1,4 +1,5 @@
 import ArgumentParser
+import NTrainCore
 import NTrainEngine
 
 /// `ntrain devices [--json]`: what ntrain can run on here, and what the default device is.
@@ -20,6 +21,8 @@ struct DevicesCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            // Reported, not fatal: `devices` says why OpenBLAS could not be loaded.
+            try? BLAS.load()
             let report = try DeviceReport.current()
             printOutput(json ? report.json().serialized(pretty: true) + "\n" : report.text())
         }

@@ -35,6 +35,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            // First, before any other thread starts: the kernel choice sets OPENBLAS_CORETYPE around the load.
             try BLAS.load()
             let result = try CheckpointEvaluation.run(checkpoint: checkpoint, split: DatasetSplit(rawValue: split)!, dataRoot: dataRoot,
                                                       batchSize: batchSize, device: device) { if !json { printError($0) } }

@@ -22,10 +22,6 @@ struct NTrainCommand: ParsableCommand {
             printError("error: " + problem)
             Foundation.exit(ExitStatus.usage)
         }
-        // OpenBLAS is loaded with the kernels chosen for this CPU before any other thread starts
-        // (the choice sets OPENBLAS_CORETYPE around the load). A missing library is reported by
-        // the commands that need it (train, eval) and by `ntrain devices`.
-        try? BLAS.load()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -53,6 +53,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         try reportingFailures {
+            // First, before any other thread starts: the kernel choice sets OPENBLAS_CORETYPE around the load.
             try BLAS.load()
             var fileConfig: ExperimentConfig?
             if let config { fileConfig = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: config), overrides: overrides) }

@@ -83,6 +83,25 @@ final class CheckpointTests: XCTestCase {
             if case .foreignFormat(_, let kind) = e { return kind.contains("zip") }
             return false
         }
+        // Python's own pickle.dumps at protocols 0 and 1 (a dict, an OrderedDict, a list, a tuple) and an
+        // empty zipfile.ZipFile: no header to go by, yet each is named.
+        let oldPickles: [[UInt8]] = [
+            [40, 100, 112, 48, 10, 86, 97, 10, 112, 49, 10, 73, 49, 10, 115, 46],
+            [125, 113, 0, 88, 1, 0, 0, 0, 97, 113, 1, 75, 1, 115, 46],
+            Array("ccollections\nOrderedDict\np0\n(tRp1\n.".utf8),
+            [93, 113, 0, 40, 75, 1, 75, 2, 101, 46],
+            [40, 73, 49, 10, 73, 50, 10, 116, 112, 48, 10, 46],
+        ]
+        for bytes in oldPickles {
+            assertError(bytes) { e in
+                if case .foreignFormat(_, let kind) = e { return kind.contains("protocol 0 or 1") }
+                return false
+            }
+        }
+        assertError([80, 75, 5, 6] + [UInt8](repeating: 0, count: 18)) { e in
+            if case .foreignFormat(_, let kind) = e { return kind.contains("an empty zip archive") }
+            return false
+        }
         assertError(Array("hello world, this is text".utf8)) { if case .notACheckpoint = $0 { return true } else { return false } }
         assertError([]) { "\($0)".contains("empty") }
     }

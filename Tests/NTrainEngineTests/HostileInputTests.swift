@@ -99,6 +99,23 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(Double(trainer.model.parameterCount), trainer.memoryEstimate?.parameters)
     }
 
+    /// Found by ConfigFuzzTests: both reached kernels that index or divide unchecked.
+    func testBatchNormWithOneValuePerChannelAndSoftmaxAxesOutOfRangeAreRefused() throws {
+        let bn = #"{"layers": [{"flatten": {}}, {"linear": {"out": 6}}, {"batch_norm1d": {}}, {"linear": {"out": 10}}]}"#
+        let single = modelError(try config(model: bn, batchSize: "1"))
+        XCTAssertTrue(single.contains("model.layers[2] (batch norm) would see 1 value per channel in a training batch of 1"), single)
+        // 32 examples at batch 31: the last batch holds one.
+        let last = modelError(try config(model: bn, batchSize: "31"))
+        XCTAssertTrue(last.contains("the last training batch of each epoch (1 of 32 examples)"), last)
+        XCTAssertTrue(last.contains("set data.drop_last to true"), last)
+        XCTAssertNoThrow(try Trainer(config: try config(model: bn, data: #", "drop_last": true"#, batchSize: "31"),
+                                     options: TrainOptions(out: run("bn"))))
+        let axis = modelError(try config(model: #"{"layers": [{"flatten": {}}, {"linear": {"out": 10}}, {"softmax": {"axis": 5}}]}"#))
+        XCTAssertTrue(axis.contains("axis 5 is out of range for input [1, 10]"), axis)
+        XCTAssertNoThrow(try Trainer(config: try config(model: #"{"layers": [{"flatten": {}}, {"linear": {"out": 10}}, {"log_softmax": {"axis": -2}}]}"#),
+                                     options: TrainOptions(out: run("axis"))))
+    }
+
     func testRunNamesAreOneSafePathComponent() throws {
         for (name, fragment) in [("../../escape", "contains a path separator"), ("a/b", "path separator"), ("..", "is not a folder name"),
                                  ("", "is empty"), (String(repeating: "x", count: 101), "over the 100-byte limit"),

@@ -112,6 +112,48 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(try modelTensors(straight + "/last.mge"), try modelTensors(killed + "/last.mge"))
     }
 
+    /// Kills the run again and again while it mostly writes checkpoints (one step per epoch, 24 MB
+    /// of weights and Adam state per file, three files per epoch), resuming the folder each time:
+    /// wherever a kill lands (before config.json, between the epoch file and last.mge, inside a
+    /// write), the folder resumes, and the finished run is bit-identical to an uninterrupted one.
+    func testSIGKILLDuringCheckpointWritesAlwaysResumes() throws {
+        let config = try write("""
+            {"name": "kills", "seed": 5,
+             "data": {"dataset": "random", "count": 16, "test_count": 4, "shape": [1, 32, 32], "classes": 10, "batch_size": 16},
+             "model": {"arch": "mlp", "hidden": [2048]}, "optimizer": {"type": "adam", "lr": 0.001},
+             "train": {"epochs": 10}, "checkpoint": {"keep_last": 2}, "logging": {"tensorboard": false}}
+            """, "kills.json")
+        let straight = folder.appendingPathComponent("straight").path
+        XCTAssertEqual(try CLI.run(["train", config, "--out", straight, "--quiet"], timeout: 300).status, 0)
+
+        let killed = folder.appendingPathComponent("killed")
+        var delays: [Double] = [0.02, 0.15, 0.3, 0.45, 0.25, 0.6, 0.1, 0.5]
+        var outcomes: [String] = []
+        while let delay = delays.first {
+            delays.removeFirst()
+            let started = FileManager.default.fileExists(atPath: killed.appendingPathComponent("config.json").path)
+            let arguments = started ? ["train", "--resume", killed.path, "--quiet"] : ["train", config, "--out", killed.path, "--quiet"]
+            let process = Process()
+            process.executableURL = try CLI.binary()
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            outcomes.append(process.terminationReason == .uncaughtSignal ? "killed after \(delay) s" : "exited \(process.terminationStatus)")
+        }
+        let started = FileManager.default.fileExists(atPath: killed.appendingPathComponent("config.json").path)
+        let last = try CLI.run(started ? ["train", "--resume", killed.path, "--quiet"] : ["train", config, "--out", killed.path, "--quiet"],
+                               timeout: 300)
+        XCTAssertEqual(last.status, 0, "\(outcomes): \(last.summary)")
+        XCTAssertGreaterThanOrEqual(outcomes.filter { $0.hasPrefix("killed") }.count, 6, "most kills must land mid-run: \(outcomes)")
+        XCTAssertEqual(try modelTensors(straight + "/last.mge"), try modelTensors(killed.path + "/last.mge"), "\(outcomes)")
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: killed.path) + (try FileManager.default.contentsOfDirectory(atPath: killed.path + "/checkpoints"))
+        XCTAssertFalse(leftovers.contains { $0.contains(".tmp-") }, "\(leftovers)")
+    }
+
     func testCtrlCCheckpointsMidEpochAndExits130() throws {
         let config = try write(randomLeNet)
         let straight = folder.appendingPathComponent("straight").path

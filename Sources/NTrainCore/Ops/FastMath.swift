@@ -7,7 +7,8 @@ extension Kernels {
     @inline(__always)
     public static func exp(_ x: Float) -> Float {
         let hi: Float = 88.72283, lo: Float = -87.33654
-        let (e, n) = expParts(Swift.min(Swift.max(x, lo), hi))
+        // A NaN is reduced as 0 (and returned as itself below): Int32(NaN) traps in a checked build.
+        let (e, n) = expParts(x != x ? 0 : Swift.min(Swift.max(x, lo), hi))
         // 2ⁿ may be 2¹²⁸ (not representable) at the top of the range: scale in two halves.
         let n1 = Int32(n) >> 1, n2 = Int32(n) - (Int32(n) >> 1)
         let s1 = Float(bitPattern: UInt32(bitPattern: n1 &+ 127) << 23)
@@ -24,7 +25,7 @@ extension Kernels {
     @inline(__always)
     static func expOfNonPositive(_ x: Float) -> Float {
         let lo: Float = -87.33654
-        let (e, n) = expParts(Swift.max(x, lo), fused: true)
+        let (e, n) = expParts(x != x ? 0 : Swift.max(x, lo), fused: true)
         let y = e * Float(bitPattern: UInt32(bitPattern: Int32(n) &+ 127) << 23)
         let clamped = x < lo ? 0 : y
         return x != x ? x : clamped

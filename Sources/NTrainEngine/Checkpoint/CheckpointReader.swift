@@ -222,11 +222,12 @@ public enum CheckpointReader {
     }
 
     /// Pickle protocols 0 and 1 have no header: they open with MARK + DICT/LIST/TUPLE (`(dp0`),
-    /// EMPTY_DICT/EMPTY_LIST + BINPUT or MARK (`}q\0`, `](`), or GLOBAL `cmodule\nname\n`.
+    /// EMPTY_DICT/EMPTY_LIST + BINPUT or MARK (`}q\0`, `](`), MARK + anything up to a final STOP
+    /// (`(I1\n…t.`), or GLOBAL `cmodule\nname\n`.
     static func isOldPickle(_ bytes: UnsafeRawBufferPointer) -> Bool {
         guard bytes.count >= 2 else { return false }
         let (b0, b1) = (bytes[0], bytes[1])
-        if b0 == UInt8(ascii: "("), "dlt".utf8.contains(b1) { return true }
+        if b0 == UInt8(ascii: "("), "dlt".utf8.contains(b1) || bytes.last == UInt8(ascii: ".") { return true }
         if "}]".utf8.contains(b0), "q(r".utf8.contains(b1) { return true }
         if b0 == UInt8(ascii: "c") {
             let head = bytes.prefix(64)

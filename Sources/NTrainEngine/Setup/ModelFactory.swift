@@ -23,6 +23,32 @@ public enum ModelFactory {
         return model
     }
 
+    /// Batch norm in training mode needs more than one value per channel (PyTorch raises
+    /// "Expected more than 1 value per channel when training"); the kernel's own check is gone in
+    /// the unchecked build, so every batch size an epoch can hold (a full batch and the last,
+    /// partial one) is checked here. `input` is one example's shape.
+    public static func checkTrainingBatches(_ model: Sequential, config: ModelConfig, input: Shape, batchSize: Int,
+                                            sampleCount: Int, dropLast: Bool) throws {
+        var sizes = [min(batchSize, sampleCount)]
+        if !dropLast, sampleCount % batchSize != 0, sampleCount > batchSize { sizes.append(sampleCount % batchSize) }
+        for size in sizes {
+            var shape = Shape([size] + input.dims)
+            for (index, (name, layer)) in model.layers.enumerated() {
+                if layer is BatchNorm {
+                    let perChannel = shape.dims.enumerated().filter { $0.offset != 1 }.reduce(1) { $0 * $1.element }
+                    if perChannel <= 1 {
+                        let path = config.layers != nil ? "model.layers[\(index)]" : "the model's \(name)"
+                        let which = size == batchSize ? "a training batch of \(size)" : "the last training batch of each epoch (\(size) of \(sampleCount) examples)"
+                        throw EngineError.invalidModel("\(path) (batch norm) would see 1 value per channel in \(which), input \(shape); "
+                            + "batch norm needs more than one value per channel when training: raise data.batch_size"
+                            + (size == batchSize ? "" : ", or set data.drop_last to true"))
+                    }
+                }
+                shape = try layer.outputShape(for: shape)
+            }
+        }
+    }
+
     private static func build(_ config: ModelConfig, input: Shape, outputs: Int, seed: UInt64) throws -> Sequential {
         let initializer = self.initializer(config.initialization, std: Float(config.initStd))
         do {

@@ -34,13 +34,17 @@ public final class RunDirectory {
         self.url = url
         self.csvEnabled = csv
         let fm = FileManager.default
+        // What a killed write left (`.NAME.tmp-PID-…` of a dead process) is not the user's.
+        RunFiles(url).removeStaleTemporaries()
         if resumingAtStep == nil, let existing = try? fm.contentsOfDirectory(atPath: url.path), !existing.isEmpty {
             throw EngineError.unusableCheckpoint(path: url.path,
                 reason: "the run folder already holds files (\(existing.sorted().prefix(3).joined(separator: ", ")))); choose another --out, or continue it with --resume \(url.path)")
         }
         do {
-            try fm.createDirectory(at: checkpointsURL, withIntermediateDirectories: true)
+            // config.json first: a run killed at any later point can be resumed or restarted from it.
+            try fm.createDirectory(at: url, withIntermediateDirectories: true)
             try CheckpointWriter.writeAtomically(Data(configJSON.utf8), to: configURL)
+            try fm.createDirectory(at: checkpointsURL, withIntermediateDirectories: true)
             if csv {
                 if let step = resumingAtStep, fm.fileExists(atPath: metricsURL.path) {
                     try Self.truncateMetrics(at: metricsURL, afterStep: step)

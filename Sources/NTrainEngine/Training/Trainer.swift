@@ -76,6 +76,8 @@ public final class Trainer {
                                                 batchSize: config.data.batchSize)
         try memoryEstimate?.check(limitGiB: config.train.memoryLimit)
         model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: seed)
+        try ModelFactory.checkTrainingBatches(model, config: config.model, input: data.inputShape, batchSize: config.data.batchSize,
+                                              sampleCount: data.train.sampleCount, dropLast: data.train.dropLast)
         // Parameters move in place, so the optimizer, weight loading and resume below see the GPU copies.
         model.to(device)
         try Trainer.checkGPU(device)

@@ -28,6 +28,21 @@ public final class Activation: Module {
         }
     }
 
+    /// Softmax axes are checked against the input's rank here, where the model is built: the
+    /// reduction kernels index with them unchecked.
+    public override func outputShape(for input: Shape) throws -> Shape {
+        switch kind {
+        case .softmax(let axis), .logSoftmax(let axis):
+            guard (-input.rank..<input.rank).contains(axis) else {
+                throw ModuleError.invalidOption(layer: summary, message: "axis \(axis) is out of range for input \(input) "
+                    + "(rank \(input.rank): use -\(input.rank)...\(input.rank - 1), usually -1 for the class axis)")
+            }
+            return input
+        default:
+            return input
+        }
+    }
+
     public override var summary: String {
         switch kind {
         case .relu: return "ReLU"
