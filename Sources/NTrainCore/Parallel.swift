@@ -70,7 +70,7 @@ public enum Parallel {
     private static func pool(for participants: Int) -> WorkerPool {
         poolLock.lock()
         defer { poolLock.unlock() }
-        if let workers, workers.workerCount >= participants - 1 { return workers }
+        if let workers, workers.requestedWorkers >= participants - 1 { return workers }
         let pool = WorkerPool(workers: participants - 1)
         workers = pool
         return pool

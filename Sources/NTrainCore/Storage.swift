@@ -61,7 +61,24 @@ public final class BufferPool: @unchecked Sendable {
             return p
         }
         lock.unlock()
-        return UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        if let p = Self.allocate(size) { return p }
+        // Out of memory: give the cached buffers back and try once more before giving up.
+        trim()
+        if let p = Self.allocate(size) { return p }
+        Self.outOfMemory(size)
+    }
+
+    /// What happens when a buffer cannot be allocated, given its size in bytes. The command-line
+    /// tool installs a handler that prints a clean error and exits 1; the default traps.
+    nonisolated(unsafe) public static var outOfMemory: (Int) -> Never = { bytes in
+        fatalError("out of memory: a buffer of \(bytes) bytes could not be allocated")
+    }
+
+    /// posix_memalign instead of UnsafeMutableRawPointer.allocate, which traps on failure; the
+    /// buffer is released by `deallocate()` (free) as before.
+    private static func allocate(_ size: Int) -> UnsafeMutableRawPointer? {
+        var p: UnsafeMutableRawPointer?
+        return posix_memalign(&p, 64, size) == 0 ? p : nil
     }
 
     func give(_ p: UnsafeMutableRawPointer, byteCount: Int) {

@@ -16,8 +16,10 @@ import Synchronization
 /// chunks write disjoint outputs or their own partial sums, which callers add in chunk order;
 /// scratch memory is per participant (`slot`), and every chunk runs in the caller's `Denormals` mode.
 final class WorkerPool: @unchecked Sendable {
-    /// Worker threads; the caller of `run` is the extra participant (slot 0).
-    let workerCount: Int
+    /// Worker threads that started; the caller of `run` is the extra participant (slot 0).
+    private(set) var workerCount = 0
+    /// Worker threads asked for (fewer start when the system refuses threads, e.g. out of memory).
+    let requestedWorkers: Int
 
     /// Bumped once per region; workers wait for it to change.
     private let generation = Atomic<Int>(0)
@@ -40,12 +42,26 @@ final class WorkerPool: @unchecked Sendable {
     private static let spinTime = Duration.milliseconds(5)
 
     init(workers: Int) {
-        workerCount = workers
+        requestedWorkers = workers
         wakeups = (0..<workers).map { _ in DispatchSemaphore(value: 0) }
+        // pthread_create, not Foundation's Thread, whose start() cannot report a thread that never
+        // ran: `run` would then wait forever for it. A refused thread leaves a smaller pool.
         for w in 0..<workers {
-            let thread = Thread { [self] in work(as: w) }
-            thread.name = "ntrain-worker-\(w + 1)"
-            thread.start()
+            final class Start { let pool: WorkerPool; let index: Int; init(_ p: WorkerPool, _ i: Int) { pool = p; index = i } }
+            let start = Unmanaged.passRetained(Start(self, w))
+            var thread = pthread_t()
+            let created = pthread_create(&thread, nil, { argument in
+                let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
+                Thread.current.name = "ntrain-worker-\(start.index + 1)"
+                start.pool.work(as: start.index)
+                return nil
+            }, start.toOpaque())
+            guard created == 0 else {
+                start.release()
+                break
+            }
+            pthread_detach(thread)
+            workerCount += 1
         }
     }
 
@@ -54,8 +70,10 @@ final class WorkerPool: @unchecked Sendable {
     /// workers as slots 1..<slots. Returns false without running anything when another region is
     /// in flight (a nested or concurrent call): the caller then runs it another way.
     func run(chunks count: Int, slots participants: Int, _ body: (_ chunk: Int, _ slot: Int) -> Void) -> Bool {
-        precondition(participants >= 1 && participants <= workerCount + 1 && participants <= count,
-                     "WorkerPool: \(participants) participants for \(count) chunks and \(workerCount) workers")
+        precondition(participants >= 1 && participants <= requestedWorkers + 1 && participants <= count,
+                     "WorkerPool: \(participants) participants for \(count) chunks and \(requestedWorkers) workers")
+        // Chunks, not threads, decide the result, so a pool that got fewer threads gives the same bits.
+        let participants = min(participants, workerCount + 1)
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
         withoutActuallyEscaping(body) { body in
             job = body

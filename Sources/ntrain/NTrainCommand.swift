@@ -22,6 +22,13 @@ struct NTrainCommand: ParsableCommand {
             printError("error: " + problem)
             Foundation.exit(ExitStatus.usage)
         }
+        // A tensor that cannot be allocated ends the run with a message, not a trap and a backtrace.
+        BufferPool.outOfMemory = { bytes in
+            printError("error: out of memory: a tensor of \(bytes) bytes (\(String(format: "%.1f", Double(bytes) / 1_073_741_824)) GiB) "
+                + "could not be allocated; lower data.batch_size or the model's size (the estimate under the model summary "
+                + "shows what training needs), or free memory. Checkpoints already written are intact.")
+            Foundation.exit(ExitStatus.runtimeFailure)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
