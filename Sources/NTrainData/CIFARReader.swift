@@ -23,8 +23,13 @@ public enum CIFARReader {
     /// file's size is checked before anything is read, so a wrong or huge file is refused at once.
     public static func readBatch(path: String, expectedRecords: Int? = nil) throws -> (images: [UInt8], labels: [Int32]) {
         if let expectedRecords {
-            let size = ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue
-            guard let size else { throw DatasetError.io(path: path, reason: "cannot read its size") }
+            // stat(2) follows symbolic links (a dataset root of links to a shared copy), unlike
+            // FileManager.attributesOfItem, which reports the link itself.
+            var info = stat()
+            guard stat(path, &info) == 0 else {
+                throw DatasetError.io(path: path, reason: "cannot read its size: \(String(cString: strerror(errno)))")
+            }
+            let size = Int(info.st_size)
             guard size == expectedRecords * recordSize else {
                 let records = size % recordSize == 0 ? "\(size / recordSize) records" : "not a whole number of \(recordSize)-byte records"
                 throw DatasetError.invalidCIFAR(path: path, reason: "is \(size) bytes (\(records)); a CIFAR-10 batch file holds \(expectedRecords) "

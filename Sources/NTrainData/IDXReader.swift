@@ -62,13 +62,15 @@ public enum IDXReader {
 
     /// Reads the IDX file at `path` (decompressing it if it is gzip) and checks that it has
     /// `expectedMagic` when given, sane dimensions and exactly the size its header promises.
-    public static func read(path: String, expectedMagic: UInt32? = nil) throws -> IDXArray {
+    public static func read(path: String, expectedMagic: UInt32? = nil, expectedDims: [Int]? = nil) throws -> IDXArray {
         let stream = try FileByteStream.openMaybeGzip(path: path)
-        return try read(stream: stream, name: path, expectedMagic: expectedMagic)
+        return try read(stream: stream, name: path, expectedMagic: expectedMagic, expectedDims: expectedDims)
     }
 
     /// Reads an IDX array from a stream; `name` is used in error messages.
-    public static func read(stream: ByteStream, name: String, expectedMagic: UInt32? = nil) throws -> IDXArray {
+    /// With `expectedDims` (a built-in dataset's known shape), a header with other dimensions is
+    /// refused before any content is read.
+    public static func read(stream: ByteStream, name: String, expectedMagic: UInt32? = nil, expectedDims: [Int]? = nil) throws -> IDXArray {
         var header = [UInt8](repeating: 0, count: 4)
         let n = try header.withUnsafeMutableBytes { try readUpTo(stream, $0) }
         guard n == 4 else { throw DatasetError.invalidIDX(path: name, reason: "file is \(n) bytes, shorter than the 4-byte magic number") }
@@ -96,6 +98,10 @@ public enum IDXReader {
             let v = Int(dimBytes[4 * d]) << 24 | Int(dimBytes[4 * d + 1]) << 16 | Int(dimBytes[4 * d + 2]) << 8 | Int(dimBytes[4 * d + 3])
             dims.append(v)
             total = total.multipliedReportingOverflow(by: v).overflow ? Int.max : total * v
+        }
+        if let expectedDims, dims != expectedDims {
+            throw DatasetError.invalidIDX(path: name, reason: "dimensions \(dims), expected \(expectedDims) for this dataset file; "
+                + "delete it and download it again")
         }
         if total > maxValues {
             throw DatasetError.invalidIDX(path: name, reason: "dimensions \(dims) promise more than \(maxValues) values")
@@ -126,10 +132,12 @@ public enum IDXReader {
     }
 
     /// Reads an images file ([N, H, W]) and a labels file ([N]) into a 1-channel dataset.
+    /// `expectedCount`: the examples a built-in dataset's file holds (28×28 images), checked from
+    /// the headers before the content is read.
     public static func loadPair(images imagesPath: String, labels labelsPath: String, name: String,
-                                classNames: [String]) throws -> ImageDataset {
-        let images = try read(path: imagesPath, expectedMagic: imagesMagic)
-        let labels = try read(path: labelsPath, expectedMagic: labelsMagic)
+                                classNames: [String], expectedCount: Int? = nil) throws -> ImageDataset {
+        let labels = try read(path: labelsPath, expectedMagic: labelsMagic, expectedDims: expectedCount.map { [$0] })
+        let images = try read(path: imagesPath, expectedMagic: imagesMagic, expectedDims: expectedCount.map { [$0, 28, 28] })
         let (n, h, w) = (images.dims[0], images.dims[1], images.dims[2])
         guard n > 0, h > 0, w > 0 else {
             throw DatasetError.invalidIDX(path: imagesPath, reason: "dimensions \(images.dims) contain a zero")

@@ -61,7 +61,8 @@ public enum BuiltinDatasets {
             let images = try locate(folder: folder, name: "\(prefix)-images-idx3-ubyte", kind: kind)
             let labels = try locate(folder: folder, name: "\(prefix)-labels-idx1-ubyte", kind: kind)
             return try IDXReader.loadPair(images: images, labels: labels, name: "\(kind.rawValue)/\(split.rawValue)",
-                                          classNames: kind == .mnist ? mnistClasses : fashionMNISTClasses)
+                                          classNames: kind == .mnist ? mnistClasses : fashionMNISTClasses,
+                                          expectedCount: split == .train ? 60_000 : 10_000)
         case .cifar10:
             return try CIFARReader.load(folder: folder, split: split)
         }

@@ -29,6 +29,17 @@ final class ReaderTests: XCTestCase {
         assertError(try IDXReader.loadPair(images: ip, labels: fewer, name: "t", classNames: ["a", "b", "c"]), contains: "2 labels but")
     }
 
+    func testBuiltinIDXFilesMustHaveTheirKnownShape() throws {
+        // A header promising 1,000,000 images (content absent) is refused from the header alone.
+        let huge = try write(TestData.idx(dims: [1_000_000, 28, 28], values: []), "huge")
+        assertError(try IDXReader.read(path: huge, expectedMagic: IDXReader.imagesMagic, expectedDims: [60_000, 28, 28]),
+                    contains: "dimensions [1000000, 28, 28], expected [60000, 28, 28] for this dataset file")
+        let images = try write(TestData.idx(dims: [3, 2, 2], values: Array(0..<12)), "i")
+        let labels = try write(TestData.idx(dims: [3], values: [2, 0, 1]), "l")
+        assertError(try IDXReader.loadPair(images: images, labels: labels, name: "t", classNames: ["a", "b", "c"], expectedCount: 10_000),
+                    contains: "dimensions [3], expected [10000]")
+    }
+
     func testIDXMalformed() throws {
         let good = TestData.idx(dims: [2, 2, 2], values: Array(0..<8))
         assertError(try IDXReader.read(path: write(good.prefix(10), "a"), expectedMagic: IDXReader.imagesMagic), contains: "truncated header")
@@ -65,6 +76,12 @@ final class ReaderTests: XCTestCase {
         for _ in 0..<1000 { exact.append(record) }
         try exact.write(to: folder.appendingPathComponent("test_batch.first1000.bin"))
         XCTAssertEqual(try CIFARReader.load(folder: folder.path, split: .test).count, 1000)
+        // A dataset root of symbolic links to a shared copy: the size is the target's.
+        let linked = folder.appendingPathComponent("linked")
+        try FileManager.default.createDirectory(at: linked, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(at: linked.appendingPathComponent("test_batch.first1000.bin"),
+                                                   withDestinationURL: folder.appendingPathComponent("test_batch.first1000.bin"))
+        XCTAssertEqual(try CIFARReader.load(folder: linked.path, split: .test).count, 1000)
         // A huge sparse file is refused without being read (it would not fit in memory).
         let huge = folder.appendingPathComponent("test_batch.bin")
         XCTAssertTrue(FileManager.default.createFile(atPath: huge.path, contents: nil))
