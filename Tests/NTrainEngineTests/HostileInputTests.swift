@@ -116,6 +116,18 @@ final class HostileInputTests: XCTestCase {
                                      options: TrainOptions(out: run("axis"))))
     }
 
+    func testTheDefaultLimitHonoursACgroupMemoryLimit() throws {
+        func limit(_ text: String) throws -> Double? {
+            let file = folder.appendingPathComponent("memory.max")
+            try text.write(to: file, atomically: true, encoding: .utf8)
+            return ModelMemoryEstimate.cgroupMemoryLimit(files: [folder.appendingPathComponent("absent").path, file.path])
+        }
+        XCTAssertEqual(try limit("2147483648\n"), 2_147_483_648)
+        XCTAssertNil(try limit("max\n"), "cgroup v2: no limit")
+        XCTAssertNil(try limit("9223372036854771712\n"), "cgroup v1: no limit")
+        XCTAssertLessThanOrEqual(ModelMemoryEstimate.defaultLimitBytes, 0.8 * Double(ProcessInfo.processInfo.physicalMemory))
+    }
+
     func testRunNamesAreOneSafePathComponent() throws {
         for (name, fragment) in [("../../escape", "contains a path separator"), ("a/b", "path separator"), ("..", "is not a folder name"),
                                  ("", "is empty"), (String(repeating: "x", count: 101), "over the 100-byte limit"),

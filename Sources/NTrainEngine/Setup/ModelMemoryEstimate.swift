@@ -88,15 +88,31 @@ public struct ModelMemoryEstimate: Equatable, Sendable {
         }
     }
 
-    /// The default limit: 80% of this machine's physical memory.
-    public static var defaultLimitBytes: Double { 0.8 * Double(ProcessInfo.processInfo.physicalMemory) }
+    /// The default limit: 80% of the memory this process may use: physical memory, or the
+    /// container's cgroup limit when that is lower.
+    public static var defaultLimitBytes: Double {
+        var available = Double(ProcessInfo.processInfo.physicalMemory)
+        if let limit = cgroupMemoryLimit() { available = min(available, limit) }
+        return 0.8 * available
+    }
+
+    /// cgroup v2's memory.max, or v1's memory.limit_in_bytes; nil when unlimited or absent.
+    static func cgroupMemoryLimit(files: [String] = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]) -> Double? {
+        for path in files {
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+                  let value = Double(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { continue }
+            // v1 reports "no limit" as a huge number near 2^63.
+            if value > 0 && value < 1e18 { return value }
+        }
+        return nil
+    }
 
     /// Throws a model error when the estimate is over `limitGiB` (nil: `defaultLimitBytes`).
     public func check(limitGiB: Double?) throws {
         let limit = limitGiB.map { $0 * Self.gib } ?? Self.defaultLimitBytes
         guard bytes > limit else { return }
         let biggest = layers.max { bytes(of: $0) < bytes(of: $1) }!
-        let source = limitGiB == nil ? "80% of this machine's memory; set train.memory_limit (GiB) to change it" : "train.memory_limit"
+        let source = limitGiB == nil ? "80% of this machine's memory (or its container's limit); set train.memory_limit (GiB) to change it" : "train.memory_limit"
         throw EngineError.invalidModel(
             "training this model needs about \(Self.format(bytes)) at batch size \(batchSize) "
             + "(\(Self.count(parameters)) parameters), over the limit of \(Self.format(limit)) (\(source)); "
