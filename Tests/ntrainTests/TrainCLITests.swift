@@ -121,7 +121,7 @@ final class TrainCLITests: XCTestCase {
             {"name": "kills", "seed": 5,
              "data": {"dataset": "random", "count": 16, "test_count": 4, "shape": [1, 32, 32], "classes": 10, "batch_size": 16},
              "model": {"arch": "mlp", "hidden": [2048]}, "optimizer": {"type": "adam", "lr": 0.001},
-             "train": {"epochs": 10}, "checkpoint": {"keep_last": 2}, "logging": {"tensorboard": false}}
+             "train": {"epochs": 40}, "checkpoint": {"keep_last": 2}, "logging": {"tensorboard": false}}
             """, "kills.json")
         let straight = folder.appendingPathComponent("straight").path
         XCTAssertEqual(try CLI.run(["train", config, "--out", straight, "--quiet"], timeout: 300).status, 0)
