@@ -11,17 +11,20 @@ public struct OpenBLASCoreChoice: Equatable, Sendable {
     public var core: String?
     /// Why, in words for `ntrain devices`.
     public var reason: String
+    /// Whether the user chose (`OPENBLAS_CORETYPE`), so that ntrain never overrides it.
+    public var isUsers: Bool
 
-    public init(core: String?, reason: String) {
+    public init(core: String?, reason: String, isUsers: Bool = false) {
         self.core = core
         self.reason = reason
+        self.isUsers = isUsers
     }
 
     /// The choice for a CPU with `features`, unless `userCoreType` (the environment's
     /// `OPENBLAS_CORETYPE`) is set and non-empty: a user's own choice always wins.
     public static func choose(features: CPUFeatures, userCoreType: String?) -> OpenBLASCoreChoice {
         if let user = userCoreType?.trimmingWhitespace(), !user.isEmpty {
-            return OpenBLASCoreChoice(core: user, reason: "OPENBLAS_CORETYPE=\(user) is set in the environment")
+            return OpenBLASCoreChoice(core: user, reason: "OPENBLAS_CORETYPE=\(user) is set in the environment", isUsers: true)
         }
         if features.flags.contains("asimd") || features.vendor.isEmpty {
             // OpenBLAS reads the ID registers on AArch64, which VMs pass through: its choice stands.

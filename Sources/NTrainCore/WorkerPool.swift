@@ -47,11 +47,10 @@ final class WorkerPool: @unchecked Sendable {
         // pthread_create, not Foundation's Thread, whose start() cannot report a thread that never
         // ran: `run` would then wait forever for it. A refused thread leaves a smaller pool.
         for w in 0..<workers {
-            final class Start { let pool: WorkerPool; let index: Int; init(_ p: WorkerPool, _ i: Int) { pool = p; index = i } }
-            let start = Unmanaged.passRetained(Start(self, w))
+            let start = Unmanaged.passRetained(WorkerStart(self, w))
             var thread = pthread_t()
             let created = pthread_create(&thread, nil, { argument in
-                let start = Unmanaged<Start>.fromOpaque(argument!).takeRetainedValue()
+                let start = Unmanaged<WorkerStart>.fromOpaque(argument!).takeRetainedValue()
                 Thread.current.name = "ntrain-worker-\(start.index + 1)"
                 start.pool.work(as: start.index)
                 return nil
@@ -131,5 +130,15 @@ final class WorkerPool: @unchecked Sendable {
             }
             pending.subtract(1, ordering: .releasing)
         }
+    }
+}
+
+/// What a new worker thread needs, passed through pthread_create's context pointer.
+private final class WorkerStart {
+    let pool: WorkerPool
+    let index: Int
+    init(_ pool: WorkerPool, _ index: Int) {
+        self.pool = pool
+        self.index = index
     }
 }

@@ -6,11 +6,15 @@ import NTrainEngine
 struct DevicesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "devices",
-        abstract: "List usable devices, the BLAS library, CUDA status and the default device.",
+        abstract: "List usable devices, the CPU's features and GEMM kernels, CUDA status and the default device.",
         discussion: """
             Device strings follow MegEngine: cpux, cpu0, gpux, gpu0, gpu1, ..., xpux (a GPU when one is usable, \
             else the CPU). The default device is MGE_DEFAULT_DEVICE, else xpux; --device and the config's \
             "device" take precedence over it.
+
+            The CPU line shows the instruction-set features found (CPUID), the OpenBLAS kernels in use and why \
+            (ntrain's choice from the features, or OPENBLAS_CORETYPE when set), the GEMM self-check and a measured \
+            512³ GEMM rate. See docs/cpu.md.
 
             Exit status: 0 ok (an unusable GPU default is reported, not an error), 2 when MGE_DEFAULT_DEVICE \
             is not a valid device string.

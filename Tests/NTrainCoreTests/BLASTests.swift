@@ -47,7 +47,7 @@ final class BLASTests: XCTestCase {
     func testOwnChoiceThatFailsTheCheckFallsBackToOpenBLASsDetection() {
         var opened: [String?] = [], closed: [FakeLibrary] = []
         let outcome = BLASLoading.resolve(
-            choice: OpenBLASCoreChoice(core: "SkylakeX", reason: "AVX-512"), userChose: false,
+            choice: OpenBLASCoreChoice(core: "SkylakeX", reason: "AVX-512"),
             open: { opened.append($0); return FakeLibrary(core: $0) }, close: { closed.append($0) }, canReopen: { true },
             check: { $0.core == "SkylakeX" ? "case 1: wrong" : nil })
         XCTAssertEqual(opened, ["SkylakeX", nil])
@@ -58,7 +58,7 @@ final class BLASTests: XCTestCase {
 
         // Both fail: the second failure is what is reported for the kernels in use.
         let both = BLASLoading.resolve(
-            choice: OpenBLASCoreChoice(core: "Haswell", reason: "AVX2"), userChose: false,
+            choice: OpenBLASCoreChoice(core: "Haswell", reason: "AVX2"),
             open: { FakeLibrary(core: $0) }, close: { _ in }, canReopen: { true },
             check: { $0.core == nil ? "case 3: also wrong" : "case 1: wrong" })
         XCTAssertEqual(both.selfCheckFailure, "case 3: also wrong")
@@ -68,7 +68,7 @@ final class BLASTests: XCTestCase {
     func testUsersChoiceAndPassingChoicesAreKept() {
         var opened: [String?] = []
         let user = BLASLoading.resolve(
-            choice: OpenBLASCoreChoice(core: "Prescott", reason: "OPENBLAS_CORETYPE=Prescott is set"), userChose: true,
+            choice: OpenBLASCoreChoice(core: "Prescott", reason: "OPENBLAS_CORETYPE=Prescott is set", isUsers: true),
             open: { opened.append($0); return FakeLibrary(core: $0) }, close: { _ in XCTFail("closed") }, canReopen: { true },
             check: { _ in "case 2: wrong" })
         XCTAssertEqual(opened, ["Prescott"])
@@ -76,7 +76,7 @@ final class BLASTests: XCTestCase {
         XCTAssertNil(user.fallback)
 
         let passing = BLASLoading.resolve(
-            choice: OpenBLASCoreChoice(core: "Zen", reason: "AVX2 on AMD"), userChose: false,
+            choice: OpenBLASCoreChoice(core: "Zen", reason: "AVX2 on AMD"),
             open: { FakeLibrary(core: $0) }, close: { _ in XCTFail("closed") }, canReopen: { true }, check: { _ in nil })
         XCTAssertEqual(passing.library, FakeLibrary(core: "Zen"))
         XCTAssertNil(passing.selfCheckFailure)
@@ -84,10 +84,21 @@ final class BLASTests: XCTestCase {
 
         // A library that stays loaded after dlclose cannot be reopened with other kernels: say so.
         let stuck = BLASLoading.resolve(
-            choice: OpenBLASCoreChoice(core: "SkylakeX", reason: "AVX-512"), userChose: false,
+            choice: OpenBLASCoreChoice(core: "SkylakeX", reason: "AVX-512"),
             open: { FakeLibrary(core: $0) }, close: { _ in }, canReopen: { false }, check: { _ in "wrong" })
         XCTAssertEqual(stuck.library, FakeLibrary(core: "SkylakeX"))
         XCTAssertTrue(stuck.fallback?.contains("could not be unloaded") ?? false, "\(String(describing: stuck.fallback))")
+    }
+
+    func testARequestOpenBLASIgnoredIsReported() {
+        let choice = OpenBLASCoreChoice(core: "SkylakeX", reason: "AVX-512")
+        let ignored = BLASStatus(library: "libopenblas.so.0", config: nil, core: "Haswell", choice: choice, selfCheckFailure: nil, fallback: nil)
+        XCTAssertEqual(ignored.requestIgnored, "OpenBLAS runs Haswell, not the requested SkylakeX (a core type it does not know, or a build for one CPU)")
+        // Same kernels in another case, a fallback (which says why itself), or no request: nothing to add.
+        XCTAssertNil(BLASStatus(library: "l", config: nil, core: "SKYLAKEX", choice: choice, selfCheckFailure: nil, fallback: nil).requestIgnored)
+        XCTAssertNil(BLASStatus(library: "l", config: nil, core: "Haswell", choice: choice, selfCheckFailure: nil, fallback: "fell back").requestIgnored)
+        XCTAssertNil(BLASStatus(library: "l", config: nil, core: "Haswell", choice: OpenBLASCoreChoice(core: nil, reason: "OpenBLAS"),
+                                selfCheckFailure: nil, fallback: nil).requestIgnored)
     }
 
     func testThisProcessLoadedTheChosenKernels() throws {

@@ -4,13 +4,13 @@ import NTrainCPU
 /// OpenBLAS as ntrain uses it: loaded at first use with the kernels ntrain chose for this CPU,
 /// checked, and reported.
 ///
-/// At first use (the command-line tool triggers it at start-up, before other threads exist):
+/// At first use (`ntrain train`, `eval` and `devices` call `load()` first, before other threads exist):
 /// 1. `OpenBLASCoreChoice` picks a core type from the CPU's features (`CPUFeatures`), unless the
 ///    user set `OPENBLAS_CORETYPE`, which always wins;
 /// 2. OpenBLAS is opened with that `OPENBLAS_CORETYPE` (its constructor reads the variable once);
 /// 3. `GEMMSelfCheck` runs; if ntrain's own choice fails it, the library is unloaded and opened
 ///    again with OpenBLAS's own detection, and `status` says so.
-/// Loading, checking included, takes about a millisecond (docs/benchmarks.md).
+/// Loading, checking included, takes 6-9 ms, mostly OpenBLAS's own constructor (docs/cpu.md).
 public enum BLAS {
     /// What was loaded and why; nil when OpenBLAS could not be loaded (`loadError` says why).
     public static var status: BLASStatus? { try? loaded.get().status }
@@ -29,6 +29,16 @@ public enum BLAS {
     public static func sgemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        sgemm(library, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    }
+
+    /// `library`'s `cblas_sgemm` with CblasRowMajor, from Swift's types.
+    @inline(__always)
+    private static func sgemm(
+        _ library: OpenBLASLibrary, _ transA: Bool, _ transB: Bool, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+        _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int, _ beta: Float,
+        _ c: UnsafeMutablePointer<Float>, _ ldc: Int
     ) {
         library.sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, Int32(m), Int32(n), Int32(k),
                       alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
@@ -57,10 +67,9 @@ public enum BLAS {
     private static let loaded: Result<Loaded, BLASError> = Result {
         let environment = ProcessInfo.processInfo.environment
         let choice = OpenBLASCoreChoice.choose(features: .current, userCoreType: environment["OPENBLAS_CORETYPE"])
-        let userChose = !(environment["OPENBLAS_CORETYPE"] ?? "").trimmingCharacters(in: .whitespaces).isEmpty
         let fault = environment["NTRAIN_BLAS_SELF_CHECK_FAULT"]
         let outcome = try BLASLoading.resolve(
-            choice: choice, userChose: userChose,
+            choice: choice,
             open: { try OpenBLASLibrary(coreType: $0) },
             close: { $0.close() },
             canReopen: { OpenBLASLibrary.isUnloaded },
@@ -77,8 +86,7 @@ public enum BLAS {
     private static func selfCheck(_ library: OpenBLASLibrary, injectingFaultFor fault: String?) -> String? {
         let inject = fault.map { $0.lowercased() == library.core?.lowercased() } ?? false
         return GEMMSelfCheck.run { transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc in
-            library.sgemm(rowMajor, transA ? trans : noTrans, transB ? trans : noTrans, Int32(m), Int32(n), Int32(k),
-                          alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+            sgemm(library, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             if inject { c[0] += 1 }
         }
     }

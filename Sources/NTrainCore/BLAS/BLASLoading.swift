@@ -13,13 +13,13 @@ public enum BLASLoading {
     /// and the library can be unloaded, opens it again with OpenBLAS's own detection (nil) and
     /// checks that instead. A user's choice that fails is kept and reported.
     public static func resolve<Library>(
-        choice: OpenBLASCoreChoice, userChose: Bool,
+        choice: OpenBLASCoreChoice,
         open: (String?) throws -> Library, close: (Library) -> Void, canReopen: () -> Bool,
         check: (Library) -> String?
     ) rethrows -> Outcome<Library> {
         let first = try open(choice.core)
         guard let failure = check(first) else { return Outcome(library: first, selfCheckFailure: nil, fallback: nil) }
-        guard !userChose, let requested = choice.core else {
+        guard !choice.isUsers, let requested = choice.core else {
             return Outcome(library: first, selfCheckFailure: failure, fallback: nil)
         }
         close(first)

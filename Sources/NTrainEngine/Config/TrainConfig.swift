@@ -121,7 +121,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// Compute with subnormal floats flushed to zero (see `Denormals`), as
     /// `torch.set_flush_denormal(True)`; false keeps full IEEE gradual underflow, and its slowdown.
     public var flushDenormals = true
-    /// The most memory a run may be estimated to need, in GiB (nil: 80% of physical memory); a
+    /// The most memory a run may be estimated to need, in GiB (nil: 80% of physical memory, or of
+    /// the container's cgroup limit when lower); a
     /// model over it is refused before anything is allocated (`ModelMemoryEstimate`).
     public var memoryLimit: Double? = nil
 

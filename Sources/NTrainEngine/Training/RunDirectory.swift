@@ -4,13 +4,16 @@ import Foundation
 /// checkpoints/epoch-NNNN.mge, last.mge and best.mge.
 public final class RunDirectory {
     public let url: URL
-    public var checkpointsURL: URL { url.appendingPathComponent("checkpoints", isDirectory: true) }
-    public var lastURL: URL { url.appendingPathComponent("last.mge") }
-    public var bestURL: URL { url.appendingPathComponent("best.mge") }
-    public var configURL: URL { url.appendingPathComponent("config.json") }
+    private var files: RunFiles { RunFiles(url) }
+    public var checkpointsURL: URL { files.checkpoints }
+    public var lastURL: URL { files.last }
+    public var bestURL: URL { files.best }
+    public var configURL: URL { files.config }
     public var metricsURL: URL { url.appendingPathComponent("metrics.csv") }
     public var logURL: URL { url.appendingPathComponent("train.log") }
 
+    /// Temporary files of killed writes that opening the folder removed (see `RunFiles`).
+    public private(set) var removedTemporaries: [String] = []
     private let csvEnabled: Bool
     private var tensorboard: TensorBoardWriter?
     private var logHandle: FileHandle?
@@ -35,7 +38,7 @@ public final class RunDirectory {
         self.csvEnabled = csv
         let fm = FileManager.default
         // What a killed write left (`.NAME.tmp-PID-…` of a dead process) is not the user's.
-        RunFiles(url).removeStaleTemporaries()
+        removedTemporaries = RunFiles(url).removeStaleTemporaries()
         if resumingAtStep == nil, let existing = try? fm.contentsOfDirectory(atPath: url.path), !existing.isEmpty {
             throw EngineError.unusableCheckpoint(path: url.path,
                 reason: "the run folder already holds files (\(existing.sorted().prefix(3).joined(separator: ", ")))); choose another --out, or continue it with --resume \(url.path)")
@@ -123,10 +126,8 @@ public final class RunDirectory {
             throw EngineError.io("cannot write a checkpoint in \(url.path): \(error)")
         }
         guard keepLast > 0 else { return }
-        let files = ((try? FileManager.default.contentsOfDirectory(atPath: checkpointsURL.path)) ?? [])
-            .filter { $0.hasPrefix("epoch-") && $0.hasSuffix(".mge") }.sorted()
-        for old in files.dropLast(keepLast) {
-            try? FileManager.default.removeItem(at: checkpointsURL.appendingPathComponent(old))
+        for old in files.epochCheckpoints().dropLast(keepLast) {
+            try? FileManager.default.removeItem(at: old)
         }
     }
 }

@@ -102,16 +102,13 @@ public final class Trainer {
         }
         if runURL == nil { runURL = restartFolder }
         resumedFrom = resumeCheckpoint?.1
-        let resumingAtStep = resumeCheckpoint != nil ? progress.step : restartFolder != nil ? 0 : nil
-        if let runURL, resumingAtStep != nil {
-            let removed = RunFiles(runURL).removeStaleTemporaries()
-            if !removed.isEmpty {
-                observer?.note("removed \(removed.count) temporary file(s) left by an interrupted write: \(removed.joined(separator: ", "))")
-            }
-        }
         runDirectory = try RunDirectory(url: runURL ?? RunDirectory.defaultURL(name: config.name), configJSON: config.jsonText(),
                                csv: config.logging.csv, tensorboard: config.logging.tensorboard,
-                               resumingAtStep: resumingAtStep)
+                               resumingAtStep: resumeCheckpoint != nil ? progress.step : restartFolder != nil ? 0 : nil)
+        let removed = runDirectory.removedTemporaries
+        if !removed.isEmpty {
+            observer?.note("removed \(removed.count) temporary file(s) left by an interrupted write: \(removed.joined(separator: ", "))")
+        }
     }
 
     /// `RUN_DIR` → `RUN_DIR/last.mge`; a file path as given.
