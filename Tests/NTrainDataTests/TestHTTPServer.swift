@@ -27,6 +27,7 @@ final class TestHTTPServer: @unchecked Sendable {
     private(set) var port: UInt16 = 0
     private var thread: Thread?
     private var stopping = false
+    private let finished = DispatchSemaphore(value: 0)
 
     var baseURL: URL { URL(string: "http://127.0.0.1:\(port)/")! }
 
@@ -58,20 +59,24 @@ final class TestHTTPServer: @unchecked Sendable {
         t.start()
     }
 
+    /// Stops accepting and waits for the accept thread to end before the socket is closed: closing it
+    /// first let the kernel hand the same descriptor number to the next test's listener, and this
+    /// server's thread, back from a late request, then accepted (and answered) the next test's requests.
     func stop() {
-        lock.lock(); stopping = true; lock.unlock()
+        lock.lock(); let already = stopping; stopping = true; lock.unlock()
+        if already { return }
         shutdown(listener, Int32(SHUT_RDWR))
+        if thread != nil { finished.wait() }
         close(listener)
     }
 
     private func acceptLoop() {
+        defer { finished.signal() }
         while true {
+            lock.lock(); let s = stopping; lock.unlock()
+            if s { return }
             let fd = accept(listener, nil, nil)
-            if fd < 0 {
-                lock.lock(); let s = stopping; lock.unlock()
-                if s { return }
-                continue
-            }
+            if fd < 0 { continue }
             handle(fd)
             close(fd)
         }
