@@ -14,6 +14,39 @@ public struct Batch {
     public let sampleIndices: [Int]
 }
 
+/// The part of every epoch one rank of a data-parallel run takes, with PyTorch's
+/// DistributedSampler semantics: of the epoch's (seeded, global) order, rank r takes positions
+/// r, r + count, r + 2·count, ... A `padded` shard wraps around to the start of the order so that
+/// every rank gets ceil(n / count) samples and takes the same number of steps (training); an
+/// unpadded one stops at the end, so each sample is seen once over all ranks (evaluation).
+public struct DataShard: Equatable, Sendable {
+    public let rank: Int
+    public let count: Int
+    public let padded: Bool
+
+    public init(rank: Int, count: Int, padded: Bool) {
+        precondition(count >= 1 && rank >= 0 && rank < count, "shard \(rank) of \(count)")
+        self.rank = rank
+        self.count = count
+        self.padded = padded
+    }
+
+    /// The whole epoch (one process).
+    public static let whole = DataShard(rank: 0, count: 1, padded: false)
+
+    /// How many of `samples` this shard takes.
+    public func length(of samples: Int) -> Int {
+        if count == 1 { return samples }
+        return padded ? (samples + count - 1) / count : Swift.max(0, (samples - rank + count - 1) / count)
+    }
+
+    /// This shard's part of an epoch's `order`.
+    public func select(_ order: [Int]) -> [Int] {
+        guard count > 1, !order.isEmpty else { return order }
+        return (0..<length(of: order.count)).map { order[(rank + $0 * count) % order.count] }
+    }
+}
+
 /// Batches a dataset: seeded shuffling per epoch, optional drop-last, fused transforms, and the
 /// next batch prepared on a background queue while the current one is used.
 ///
@@ -35,6 +68,8 @@ public final class DataLoader {
     /// Training mode applies the random augmentations; evaluation skips them.
     public let training: Bool
     public let prefetch: Bool
+    /// The part of each epoch this loader yields (all of it unless a data-parallel run shards it).
+    public private(set) var shard = DataShard.whole
 
     /// A loader over images with `transforms` (compiled once here).
     public init(images: ImageDataset, transforms: [Transform] = [], batchSize: Int, shuffle: Bool, dropLast: Bool = false,
@@ -71,6 +106,15 @@ public final class DataLoader {
         }
     }
 
+    /// Takes only `shard`'s part of every epoch from now on.
+    public func use(_ shard: DataShard) throws {
+        let length = shard.length(of: sampleCount)
+        if dropLast && length < batchSize {
+            throw DatasetError.invalidParameter(name: "batch_size", reason: "\(batchSize) is larger than the \(length) samples of each of the \(shard.count) ranks and drop_last is on, so an epoch would have no batch")
+        }
+        self.shard = shard
+    }
+
     /// Number of samples in the dataset.
     public var sampleCount: Int {
         switch source {
@@ -79,8 +123,12 @@ public final class DataLoader {
         }
     }
 
+    /// The samples this loader yields per epoch: the dataset's, or its shard's.
+    public var shardSampleCount: Int { shard.length(of: sampleCount) }
+
     public var batchesPerEpoch: Int {
-        dropLast ? sampleCount / batchSize : (sampleCount + batchSize - 1) / batchSize
+        let n = shardSampleCount
+        return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
     }
 
     /// The per-sample input shape (`[C, H, W]` after transforms, or `[D]`).
@@ -91,8 +139,13 @@ public final class DataLoader {
         }
     }
 
-    /// The sample order of `epoch`.
+    /// The sample order of `epoch` (this loader's shard of it).
     public func order(epoch: Int) -> [Int] {
+        shard.select(globalOrder(epoch: epoch))
+    }
+
+    /// The order of `epoch` over the whole dataset, the same on every rank.
+    public func globalOrder(epoch: Int) -> [Int] {
         guard shuffle else { return Array(0..<sampleCount) }
         var g = RandomGenerator(seed: seed, stream: UInt64(truncatingIfNeeded: epoch))
         return g.permutation(sampleCount)
@@ -119,8 +172,9 @@ public final class DataLoader {
             let outSize = shape[0] * shape[1] * shape[2]
             let inputs = Tensor(uninitialized: Shape([b] + shape))
             let targets = Tensor(uninitialized: Shape([b]), dtype: .int32)
-            // The augmentation stream is keyed by (epoch, batch) so any batch can be rebuilt alone.
-            var g = RandomGenerator(seed: seed ^ 0xA076_1D64_78BD_642F,
+            // The augmentation stream is keyed by (rank, epoch, batch) so any batch can be rebuilt
+            // alone and ranks do not draw the same flips (rank 0 keeps a single process's stream).
+            var g = RandomGenerator(seed: seed ^ 0xA076_1D64_78BD_642F ^ (UInt64(shard.rank) &* 0x9E37_79B9_7F4A_7C15),
                                     stream: UInt64(truncatingIfNeeded: epoch) << 32 | UInt64(truncatingIfNeeded: index))
             let out = inputs.data
             let labels = targets.int32Data

@@ -52,23 +52,35 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try reportingFailures {
+        let launch = LaunchEnvironment()
+        var group: (any ProcessGroup)?
+        defer { group?.finish() }
+        try reportingFailures(printed: !launch.isDistributed || launch.rank == 0) {
             // First, before any other thread starts: the kernel choice sets OPENBLAS_CORETYPE around the load.
             try BLAS.load()
             var fileConfig: ExperimentConfig?
             if let config { fileConfig = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: config), overrides: overrides) }
-            let reporter = TrainingReporter(mode: json ? .json : quiet ? .quiet : .text)
-            let trainer = try Trainer(config: fileConfig, options: TrainOptions(device: device, resume: resume, weights: weights,
-                                                                              out: out, epochs: epochs), observer: reporter)
-            if resume != nil, let fileConfig, fileConfig != trainer.config {
-                reporter.note("--resume uses the config stored in the checkpoint; differences in \(config ?? "") are ignored")
+            let ranks = try ProcessGroups.join(launch)
+            group = ranks
+            try stoppingEveryRankOnFailure(ranks) {
+                try train(fileConfig, group: ranks)
             }
-            Interrupt.install()
-            defer { Interrupt.uninstall() }
-            let summary = try trainer.run()
-            reporter.finished(summary)
-            if summary.ending == .interrupted { throw ExitCode(130) }
         }
     }
-}
 
+    /// Trains on this rank; rank 0 alone reports and writes the run folder.
+    private func train(_ fileConfig: ExperimentConfig?, group: any ProcessGroup) throws {
+        let reporter = group.isLeader ? TrainingReporter(mode: json ? .json : quiet ? .quiet : .text) : nil
+        let trainer = try Trainer(config: fileConfig, options: TrainOptions(device: device, resume: resume, weights: weights,
+                                                                          out: out, epochs: epochs), observer: reporter, group: group)
+        if resume != nil, let fileConfig, fileConfig != trainer.config {
+            reporter?.note("--resume uses the config stored in the checkpoint; differences in \(config ?? "") are ignored")
+        }
+        if group.size > 1 { reporter?.note("data-parallel: \(group.summary), batch_size \(trainer.config.data.batchSize) per rank") }
+        Interrupt.install()
+        defer { Interrupt.uninstall() }
+        let summary = try trainer.run()
+        reporter?.finished(summary)
+        if summary.ending == .interrupted { throw ExitCode(130) }
+    }
+}

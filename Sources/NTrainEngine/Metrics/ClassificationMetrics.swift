@@ -50,6 +50,16 @@ public struct ClassificationMetrics: Sendable, Equatable {
     public var accuracy: Double { count == 0 ? .nan : Double(correct) / Double(count) }
     public var topKAccuracy: Double { count == 0 ? .nan : Double(topKCorrect) / Double(count) }
 
+    /// Every running sum, for adding them up over the ranks of a data-parallel run.
+    public var sums: [Double] {
+        get { [Double(count), lossSum, Double(correct), Double(topKCorrect)] + confusion.map(Double.init) }
+        set {
+            precondition(newValue.count == 4 + confusion.count, "\(newValue.count) sums for \(classes) classes")
+            count = Int(newValue[0]); lossSum = newValue[1]; correct = Int(newValue[2]); topKCorrect = Int(newValue[3])
+            confusion = newValue.dropFirst(4).map { Int($0) }
+        }
+    }
+
     /// Accuracy of each true class (nan for classes with no examples).
     public var perClassAccuracy: [Double] {
         (0..<classes).map { k in
@@ -79,6 +89,15 @@ public struct RegressionMetrics: Sendable, Equatable {
         let n = predictions.shape.rank > 0 ? predictions.shape[0] : 1
         lossSum += Double(meanLoss) * Double(n)
         count += predictions.count
+    }
+
+    /// Every running sum, for adding them up over the ranks of a data-parallel run.
+    public var sums: [Double] {
+        get { [Double(count), lossSum, squaredError, absoluteError] }
+        set {
+            precondition(newValue.count == 4, "\(newValue.count) sums")
+            count = Int(newValue[0]); lossSum = newValue[1]; squaredError = newValue[2]; absoluteError = newValue[3]
+        }
     }
 
     public var mse: Double { count == 0 ? .nan : squaredError / Double(count) }

@@ -1,7 +1,9 @@
 import Foundation
 
-/// Ctrl-C handling for training: the first SIGINT asks the loop to stop after the current step
-/// (it then checkpoints and exits 130); a second one exits at once.
+/// Ctrl-C handling for training: the first SIGINT (or SIGTERM, as a batch scheduler or mpirun
+/// sends) asks the loop to stop after the current step (it then checkpoints and exits 130); a
+/// second one exits at once. In a data-parallel run, a request on any rank stops every rank at
+/// the same step.
 public enum Interrupt {
     nonisolated(unsafe) private static var count: Int32 = 0
 
@@ -10,14 +12,19 @@ public enum Interrupt {
 
     public static func install() {
         count = 0
-        signal(SIGINT) { _ in
-            Interrupt.count += 1
-            if Interrupt.count >= 2 { _exit(130) }
+        for name in [SIGINT, SIGTERM] {
+            signal(name) { _ in
+                Interrupt.count += 1
+                if Interrupt.count >= 2 { _exit(130) }
+            }
         }
     }
 
-    /// Restores the default SIGINT behaviour.
-    public static func uninstall() { signal(SIGINT, SIG_DFL) }
+    /// Restores the default SIGINT and SIGTERM behaviour.
+    public static func uninstall() {
+        signal(SIGINT, SIG_DFL)
+        signal(SIGTERM, SIG_DFL)
+    }
 
     /// For tests: behave as if Ctrl-C had been pressed once.
     public static func simulate() { count = 1 }

@@ -18,6 +18,8 @@ public final class RunDirectory {
     private var tensorboard: TensorBoardWriter?
     private var logHandle: FileHandle?
     private var csvHandle: FileHandle?
+    /// False for the other ranks of a data-parallel run: rank 0 alone writes the folder.
+    public let writes: Bool
 
     static let csvColumns = ["kind", "epoch", "step", "train_loss", "train_accuracy", "eval_loss", "eval_accuracy",
                              "eval_top5", "eval_mse", "eval_mae", "lr", "seconds", "images_per_second"]
@@ -36,6 +38,7 @@ public final class RunDirectory {
     public init(url: URL, configJSON: String, csv: Bool, tensorboard: Bool, resumingAtStep: Int? = nil) throws {
         self.url = url
         self.csvEnabled = csv
+        self.writes = true
         let fm = FileManager.default
         // What a killed write left (`.NAME.tmp-PID-…` of a dead process) is not the user's.
         removedTemporaries = RunFiles(url).removeStaleTemporaries()
@@ -66,6 +69,14 @@ public final class RunDirectory {
         } catch {
             throw EngineError.io("cannot write the run folder \(url.path): \(error.localizedDescription)")
         }
+    }
+
+    /// The folder of a run that another rank writes: this one only knows its paths, and logging,
+    /// records and checkpoints are the writer's.
+    public init(following url: URL) {
+        self.url = url
+        csvEnabled = false
+        writes = false
     }
 
     deinit {
@@ -116,6 +127,7 @@ public final class RunDirectory {
     /// Writes the checkpoint as last.mge, as checkpoints/epoch-NNNN.mge when `epochFile`, and as
     /// best.mge when `best`, each atomically; then prunes epoch files beyond `keepLast` (0 keeps all).
     public func save(_ data: Data, epochFile: Int?, best: Bool, keepLast: Int) throws {
+        guard writes else { return }
         do {
             if let epoch = epochFile {
                 try CheckpointWriter.writeAtomically(data, to: checkpointsURL.appendingPathComponent(String(format: "epoch-%04d.mge", epoch)))

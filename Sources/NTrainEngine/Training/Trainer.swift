@@ -37,12 +37,19 @@ public final class Trainer {
     public internal(set) var progress = TrainingProgress()
     public let runDirectory: RunDirectory
     let observer: TrainingObserver?
+    /// The ranks of a data-parallel run (`SingleProcess` for one process).
+    public let group: any ProcessGroup
+    let gradients: GradientAverager
     private let resumedFrom: String?
     private let deviceRequest: String
 
     /// Builds data, model, optimizer and scheduler from `config` (or from the checkpoint when resuming).
-    public init(config fileConfig: ExperimentConfig?, options: TrainOptions, observer: TrainingObserver? = nil) throws {
+    /// With several ranks in `group`, every rank builds the same objects, takes its shard of the
+    /// data, starts from rank 0's weights, and only rank 0 writes the run folder.
+    public init(config fileConfig: ExperimentConfig?, options: TrainOptions, observer: TrainingObserver? = nil,
+                group: any ProcessGroup = SingleProcess()) throws {
         self.observer = observer
+        self.group = group
         var resumeCheckpoint: (Checkpoint, String)?
         var config: ExperimentConfig
         var restartFolder: URL?
@@ -68,16 +75,23 @@ public final class Trainer {
         let spec = try DeviceSpec.select(flag: options.device, config: config.device)
         deviceRequest = spec.description
         device = try spec.resolve()
+        if group.size > 1 && device != .cpu {
+            throw DistributedError.unsupported("data-parallel training runs on the CPU (\(device) was chosen); use --device cpux under mpirun (NCCL for GPUs is planned, see docs/distributed.md)")
+        }
 
         let seed = UInt64(config.seed)
         data = try DataFactory.make(config.data, seed: seed) { [weak observer] in observer?.note($0) }
+        if group.size > 1 {
+            try data.train.use(DataShard(rank: group.rank, count: group.size, padded: true))
+            try data.eval.use(DataShard(rank: group.rank, count: group.size, padded: false))
+        }
         // Before any weight is allocated: an oversized model is a config error, not an abort.
         memoryEstimate = ModelMemoryEstimate.of(config.model, input: data.inputShape, outputs: data.outputCount,
                                                 batchSize: config.data.batchSize)
         try memoryEstimate?.check(limitGiB: config.train.memoryLimit)
         model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: seed)
         try ModelFactory.checkTrainingBatches(model, config: config.model, input: data.inputShape, batchSize: config.data.batchSize,
-                                              sampleCount: data.train.sampleCount, dropLast: data.train.dropLast)
+                                              sampleCount: data.train.shardSampleCount, dropLast: data.train.dropLast)
         // Parameters move in place, so the optimizer, weight loading and resume below see the GPU copies.
         model.to(device)
         try Trainer.checkGPU(device)
@@ -102,9 +116,26 @@ public final class Trainer {
         }
         if runURL == nil { runURL = restartFolder }
         resumedFrom = resumeCheckpoint?.1
-        runDirectory = try RunDirectory(url: runURL ?? RunDirectory.defaultURL(name: config.name), configJSON: config.jsonText(),
+        if progress.batchInEpoch > 0, (progress.worldSize ?? 1) != group.size {
+            // Each rank's batch k holds other samples at another world size: the interrupted epoch restarts.
+            observer?.note("the checkpoint was written by \(progress.worldSize ?? 1) rank(s) and this run has \(group.size): epoch \(progress.epoch + 1) restarts from its first batch")
+            progress.step -= progress.batchInEpoch
+            progress.batchInEpoch = 0
+            progress.partialLossSum = 0
+            progress.partialCorrect = 0
+            progress.partialCount = 0
+            progress.partialSeconds = 0
+        }
+        progress.worldSize = group.size > 1 ? group.size : nil
+        // Rank 0's weights (and BN statistics) everywhere: the same start whatever each rank built or read.
+        try GradientAverager.broadcast(model.stateDict().map(\.1), group: group)
+        gradients = GradientAverager(parameters: model.parameters, group: group)
+        let runFolder = runURL ?? RunDirectory.defaultURL(name: config.name)
+        runDirectory = group.isLeader
+            ? try RunDirectory(url: runFolder, configJSON: config.jsonText(),
                                csv: config.logging.csv, tensorboard: config.logging.tensorboard,
                                resumingAtStep: resumeCheckpoint != nil ? progress.step : restartFolder != nil ? 0 : nil)
+            : RunDirectory(following: runFolder)
         let removed = runDirectory.removedTemporaries
         if !removed.isEmpty {
             observer?.note("removed \(removed.count) temporary file(s) left by an interrupted write: \(removed.joined(separator: ", "))")

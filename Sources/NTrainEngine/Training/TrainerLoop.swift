@@ -14,6 +14,7 @@ extension Trainer {
         let clock = ContinuousClock()
         let started = clock.now
         var window = 0
+        var stopRequested = false
         var sinceLog = (loss: 0.0, steps: 0, images: 0, start: clock.now)
 
         for batch in data.train.batches(epoch: epoch, startingAt: progress.batchInEpoch) {
@@ -24,8 +25,11 @@ extension Trainer {
             // A failed GPU op leaves NaN behind: report the failure, not a NaN loss. (A failure in
             // backward or the optimizer step shows at the next loss, NaN guard or checkpoint.)
             try Trainer.checkGPU(device)
+            let step = try StepStatistics(loss: lossValue, count: batch.targets.shape[0],
+                                          correct: classes > 0 ? Self.correct(output, batch.targets) : 0, group: group)
+            stopRequested = stopRequested || step.stopRequested
             var skipped = false
-            if !lossValue.isFinite {
+            if !step.allFinite {
                 try nonFinite("loss", batch: batch)  // clears the gradients accumulated so far
                 skipped = true
                 window = 0
@@ -34,6 +38,8 @@ extension Trainer {
                 window += 1
             }
             if !skipped, window == accumulate || batch.index == total - 1 {
+                // Averaged over the ranks first: a NaN on any rank reaches every rank's sum.
+                try gradients.average()
                 if !gradientsAreFinite(parameters) {
                     try nonFinite("gradients", batch: batch)
                     skipped = true
@@ -51,13 +57,13 @@ extension Trainer {
                 window = 0
             }
             if !skipped {
-                progress.partialLossSum += Double(lossValue) * Double(batch.targets.shape[0])
-                progress.partialCount += batch.targets.shape[0]
-                if classes > 0 { progress.partialCorrect += Self.correct(output, batch.targets) }
-                sinceLog.loss += Double(lossValue)
+                progress.partialLossSum += step.lossSum
+                progress.partialCount += step.count
+                progress.partialCorrect += step.correct
+                sinceLog.loss += step.meanLoss
                 sinceLog.steps += 1
             }
-            sinceLog.images += batch.targets.shape[0]
+            sinceLog.images += step.count
             progress.batchInEpoch += 1
             progress.step += 1
 
@@ -65,7 +71,7 @@ extension Trainer {
                 let seconds = (clock.now - sinceLog.start).seconds
                 let rate = Double(sinceLog.images) / max(seconds, 1e-9)
                 let stepLoss = sinceLog.steps > 0 ? sinceLog.loss / Double(sinceLog.steps) : .nan
-                let remaining = Double((total - progress.batchInEpoch) + (epochs - epoch - 1) * total) * Double(config.data.batchSize)
+                let remaining = Double((total - progress.batchInEpoch) + (epochs - epoch - 1) * total) * Double(config.data.batchSize * group.size)
                 observer?.stepFinished(StepProgress(epoch: epoch + 1, epochs: epochs, batch: progress.batchInEpoch, batches: total,
                                                     step: progress.step, loss: stepLoss, learningRate: Double(optimizer.learningRate),
                                                     imagesPerSecond: rate, etaSeconds: remaining / max(rate, 1e-9)))
@@ -73,7 +79,7 @@ extension Trainer {
                                                                         "lr": Double(optimizer.learningRate), "images_per_second": rate])
                 sinceLog = (0, 0, 0, clock.now)
             }
-            if Interrupt.requested && window == 0 {
+            if (group.size > 1 ? stopRequested : Interrupt.requested) && window == 0 {
                 progress.partialSeconds += (clock.now - started).seconds
                 let path = try saveCheckpoint(epochFile: nil, best: false)
                 runDirectory.log("interrupted at epoch \(epoch + 1), step \(progress.step); checkpoint \(path)")
@@ -92,11 +98,14 @@ extension Trainer {
                                  trainLoss: progress.partialCount > 0 ? progress.partialLossSum / Double(progress.partialCount) : .nan,
                                  trainAccuracy: data.isRegression || progress.partialCount == 0 ? nil : Double(progress.partialCorrect) / Double(progress.partialCount),
                                  learningRate: Double(optimizer.learningRate), seconds: seconds,
-                                 imagesPerSecond: Double(data.train.batchesPerEpoch * config.data.batchSize) / max(seconds, 1e-9))
+                                 imagesPerSecond: Double(data.train.batchesPerEpoch * config.data.batchSize * group.size) / max(seconds, 1e-9))
         var evaluation: EvaluationResult?
         let every = config.train.evalEvery  // 0: only after the last epoch
         if (every > 0 && epoch % every == 0) || epoch == epochs {
-            let result = Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count)
+            // Every rank evaluates its shard with rank 0's BN statistics (the ones rank 0 saves).
+            try GradientAverager.broadcast(model.namedBuffers().map(\.1), group: group)
+            let result = try Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count)
+                .summed(over: group)
             try Trainer.checkGPU(device)
             record.set(eval: result)
             evaluation = result
@@ -158,6 +167,7 @@ extension Trainer {
     /// Writes last.mge (and the epoch/best files); returns the last.mge path.
     @discardableResult
     func saveCheckpoint(epochFile: Int?, best: Bool) throws -> String {
+        guard runDirectory.writes else { return runDirectory.lastURL.path }
         try Trainer.checkGPU(device)  // never save weights a failed GPU op left undefined
         let checkpoint = try TrainingCheckpoint.make(config: config, model: model, optimizer: optimizer, scheduler: scheduler,
                                                      progress: progress, device: device, data: data)

@@ -27,6 +27,9 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var partialCorrect = 0
     public var partialCount = 0
     public var partialSeconds = 0.0
+    /// The ranks of the data-parallel run that wrote the checkpoint (nil: one process), so that a
+    /// resume with another number knows the position within the epoch does not carry over.
+    public var worldSize: Int?
 
     enum CodingKeys: String, CodingKey {
         case epoch, step, history, best
@@ -34,6 +37,7 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
         case bestEpoch = "best_epoch", epochsWithoutImprovement = "epochs_without_improvement"
         case earlyStoppingBest = "early_stopping_best", partialLossSum = "partial_loss_sum"
         case partialCorrect = "partial_correct", partialCount = "partial_count", partialSeconds = "partial_seconds"
+        case worldSize = "world_size"
     }
 
     public init() {}
