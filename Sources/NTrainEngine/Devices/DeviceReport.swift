@@ -75,8 +75,37 @@ public struct DeviceReport: Equatable, Sendable {
         }
     }
 
+    /// The MPI library data-parallel training would use, and this process's place in a launch.
+    public struct MPI: Equatable, Sendable {
+        /// The library that loads (nil when none does).
+        public var library: String?
+        public var version: String?
+        /// Why none loads.
+        public var problem: String?
+        /// The world size a launcher gave this process (1 outside mpirun) and its rank.
+        public var worldSize: Int
+        public var rank: Int
+
+        public init(library: String? = nil, version: String? = nil, problem: String? = nil, worldSize: Int = 1, rank: Int = 0) {
+            self.library = library
+            self.version = version
+            self.problem = problem
+            self.worldSize = worldSize
+            self.rank = rank
+        }
+
+        /// What this machine offers, without initialising MPI.
+        public static func current(environment: [String: String]) -> MPI {
+            let probe = ProcessGroups.probe(environment: environment)
+            let launch = LaunchEnvironment(environment)
+            return MPI(library: probe.library, version: probe.version, problem: probe.problem,
+                       worldSize: launch.worldSize, rank: launch.rank)
+        }
+    }
+
     public var cpu: CPU
     public var cuda: CUDAAvailability
+    public var mpi = MPI()
     /// GPUs the CUDA driver reports (name, memory, compute capability), usable for training or not.
     public var gpus: [CUDADeviceInfo] = []
     /// The concrete device `xpux` means here, and why.
@@ -119,6 +148,7 @@ public struct DeviceReport: Equatable, Sendable {
     public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DeviceReport {
         var report = try DeviceReport(cpu: currentCPU(environment: environment), cuda: CUDAAvailability.probe(), environment: environment)
         if case .success(let gpus) = CUDADeviceInfo.list() { report.gpus = gpus }
+        report.mpi = MPI.current(environment: environment)
         return report
     }
 

@@ -20,6 +20,7 @@ extension DeviceReport {
         case .unavailable(let reason):
             lines.append("gpu      \(gpus.isEmpty ? "none" : "not usable"): \(reason)")
         }
+        lines.append(mpiLine)
         lines.append("")
         lines.append("xpux     -> \(xpux) (\(xpuxReason))")
         let source = environmentDevice.map { "MGE_DEFAULT_DEVICE=\($0)" } ?? "MGE_DEFAULT_DEVICE unset, so xpux"
@@ -50,6 +51,15 @@ extension DeviceReport {
         if let rate = blas.gflops512 { check += "; 512³ sgemm \(String(format: "%.1f", rate)) GFLOP/s on 1 thread" }
         lines.append(check)
         return lines
+    }
+
+    /// The MPI library for `mpirun -np N ntrain train` and this process's world.
+    private var mpiLine: String {
+        let world = mpi.worldSize > 1 ? "rank \(mpi.rank) of \(mpi.worldSize)" : "world size 1 (not started by mpirun)"
+        if let library = mpi.library {
+            return "mpi      \(mpi.version ?? "MPI") (\(library)); \(world)"
+        }
+        return "mpi      none: \(mpi.problem ?? "no MPI library"); \(world)"
     }
 
     /// One machine-readable object with the same content as `text()`.
@@ -93,6 +103,8 @@ extension DeviceReport {
                 "engine_target": .string(cpu.engineTarget),
             ]),
             "cuda": .object(cudaObject),
+            "mpi": .object(["library": opt(mpi.library), "version": opt(mpi.version), "problem": opt(mpi.problem),
+                            "world_size": .integer(Int64(mpi.worldSize)), "rank": .integer(Int64(mpi.rank))]),
             "xpux": .object(["device": .string(xpux.description), "reason": .string(xpuxReason)]),
             "default": .object(defaultObject),
         ])

@@ -23,14 +23,21 @@ final class MPILibrary: @unchecked Sendable {
     typealias LibraryVersion = @convention(c) (UnsafeMutablePointer<CChar>?, UnsafeMutablePointer<Int32>?) -> Int32
 
     /// Sonames tried in order: Open MPI 3 to 5 (Debian's alternatives link), then the development link.
-    static let names = ["libmpi.so.40", "libmpi.so"]
+    static let defaultNames = ["libmpi.so.40", "libmpi.so"]
+
+    /// `NTRAIN_MPI_LIBRARY` (a path or soname, for an MPI outside the loader's search path) alone
+    /// when set, else the default sonames.
+    static func names(environment: [String: String]) -> [String] {
+        if let chosen = environment["NTRAIN_MPI_LIBRARY"], !chosen.isEmpty { return [chosen] }
+        return defaultNames
+    }
     /// `MPI_THREAD_FUNNELED`: only the main thread calls MPI (the worker pool never does).
     static let threadFunneled: Int32 = 1
     /// `MPI_IN_PLACE` in Open MPI's mpi.h.
     static let inPlace = UnsafeRawPointer(bitPattern: 1)
 
     let name: String
-    /// `MPI_Get_library_version`, first line.
+    /// `MPI_Get_library_version` up to its first comma ("Open MPI v4.1.4").
     let version: String
     let initThread: InitThread
     let initialized: Flag
@@ -51,10 +58,10 @@ final class MPILibrary: @unchecked Sendable {
     let max: Handle
 
     /// Opens the first Open MPI library found; throws with every dlopen error otherwise.
-    init() throws {
+    init(names: [String] = defaultNames) throws {
         var errors: [String] = []
         var opened: (String, UnsafeMutableRawPointer)?
-        for name in Self.names {
+        for name in names {
             // RTLD_GLOBAL: Open MPI's own plugins resolve libmpi's symbols through the global scope.
             if let handle = dlopen(name, RTLD_NOW | RTLD_GLOBAL) { opened = (name, handle); break }
             errors.append(dlerror().map { String(cString: $0) } ?? name)
@@ -73,7 +80,9 @@ final class MPILibrary: @unchecked Sendable {
         var length: Int32 = 0
         _ = libraryVersion(&text, &length)
         let full = String(decoding: text.prefix(Int(Swift.max(0, Swift.min(length, 8191)))).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        version = full.split(separator: "\n").first.map { String($0).trimmingCharacters(in: .whitespaces.union(.controlCharacters)) } ?? ""
+        // "Open MPI v4.1.4, package: ..., repo rev: ...": the name and version are enough.
+        let firstLine = full.split(separator: "\n").first.map(String.init) ?? ""
+        version = (firstLine.split(separator: ",").first.map(String.init) ?? "").trimmingCharacters(in: .whitespaces.union(.controlCharacters))
         guard version.hasPrefix("Open MPI") else { throw DistributedError.unsupportedMPI(library: name, version: version) }
         initThread = try function("MPI_Init_thread", as: InitThread.self)
         initialized = try function("MPI_Initialized", as: Flag.self)

@@ -62,11 +62,12 @@ public enum ProcessGroups {
     /// A `MPIProcessGroup` when a launcher started this process as one of several ranks (or as
     /// the only one, where MPI loads); `SingleProcess` otherwise. Several ranks without a usable
     /// MPI is an error, never N independent runs.
-    public static func join(_ launch: LaunchEnvironment = LaunchEnvironment()) throws -> any ProcessGroup {
+    public static func join(_ launch: LaunchEnvironment = LaunchEnvironment(),
+                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> any ProcessGroup {
         guard launch.source != nil else { return SingleProcess() }
         let library: MPILibrary
         do {
-            library = try MPILibrary()
+            library = try MPILibrary(names: MPILibrary.names(environment: environment))
         } catch let DistributedError.noMPI(_, reasons) {
             if launch.isDistributed { throw DistributedError.noMPI(worldSize: launch.worldSize, reasons: reasons) }
             return SingleProcess()
@@ -84,9 +85,10 @@ public enum ProcessGroups {
 
     /// The MPI library this machine would use and its version, without initialising it (for
     /// `ntrain devices`); the reason where none loads.
-    public static func probe() -> (library: String?, version: String?, problem: String?) {
+    public static func probe(environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> (library: String?, version: String?, problem: String?) {
         do {
-            let library = try MPILibrary()
+            let library = try MPILibrary(names: MPILibrary.names(environment: environment))
             return (library.name, library.version, nil)
         } catch let DistributedError.noMPI(_, reasons) {
             return (nil, nil, "no MPI library: " + reasons.joined(separator: "; "))
