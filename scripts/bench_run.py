@@ -77,7 +77,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="folder holding the release ntrain and ntrain-bench")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="1,2,3,4,5,6", help="workload numbers, e.g. 1,5")
+    ap.add_argument("--only", default="1,2,3,4,5,6,8", help="workload numbers, e.g. 1,5 (8: MPI, ntrain only)")
     ap.add_argument("--markdown", help="also write the table as Markdown to this file")
     ap.add_argument("--quiet", type=float, default=0.15,
                     help="before each measurement wait until other processes use less than this fraction of the CPUs")
@@ -187,10 +187,57 @@ def main():
         "ratio = ntrain/PyTorch images/s (workload 6: PyTorch wall / ntrain wall)",
     ]
     text = "\n".join(info) + "\n\n" + "\n".join(lines) + "\n"
+    if 8 in only:
+        text += "\n" + mpi_workload(bench, work, args, cfg, busy) + "\n"
     print(text)
     if args.markdown:
         with open(args.markdown, "w") as f:
             f.write(text)
+
+
+def mpi_workload(bench, work, args, cfg, busy):
+    """Workload 8: LeNet/MNIST epochs as 1 rank x 2 threads and as 2 ranks x 1 thread (mpirun, the
+    same global batch of 64), alternating, and the median MPI_Allreduce time of gradient sizes."""
+    mpirun = shutil.which("mpirun")
+    if not mpirun:
+        return "workload 8 skipped: mpirun is not installed (apt-get install openmpi-bin libopenmpi-dev)\n"
+    launch = [mpirun, "-np", "2"] + (["--allow-run-as-root"] if os.geteuid() == 0 else []) + ["-x", "NTRAIN_THREADS=1"]
+    lenet = cfg("lenet-mnist.json")
+    one = [bench, "train", lenet, os.path.join(work, "w8a"), "1"]
+    two = launch + [bench, "train", lenet, os.path.join(work, "w8b"), "1", "data.batch_size=32"]
+    results = {"one": [], "two": []}
+    for r in range(args.runs):
+        order = [("one", one), ("two", two)] if r % 2 == 0 else [("two", two), ("one", one)]
+        for side, cmd in order:
+            out = cmd[cmd.index("train") + 2]
+            shutil.rmtree(out, ignore_errors=True)
+            busy.append(wait_quiet(args.quiet, args.max_wait))
+            res, _, _ = run_rss(cmd, f"workload 8 {side}")
+            results[side].append(res)
+            sys.stderr.write(f"  run {r + 1} workload 8 {side}: {res['images_per_second']:10.0f} images/s\n")
+    a = statistics.median(x["images_per_second"] for x in results["one"])
+    b = statistics.median(x["images_per_second"] for x in results["two"])
+    acc_a = results["one"][0].get("eval_accuracy", float("nan"))
+    acc_b = results["two"][0].get("eval_accuracy", float("nan"))
+    lines = ["Workload 8: data-parallel LeNet/MNIST epoch, global batch 64 (ntrain only)", "",
+             "| layout | images/s | eval accuracy after 1 epoch |", "|---|---|---|",
+             f"| 1 rank x 2 threads, batch 64 | {a:,.0f} | {acc_a:.4f} |",
+             f"| 2 ranks x 1 thread (mpirun), batch 32 per rank | {b:,.0f} | {acc_b:.4f} |",
+             f"| ratio 2 ranks / 1 rank | {b / a:.2f}x | |", ""]
+    sizes = [("LeNet", params(bench, cfg("lenet-mnist.json"))), ("CIFAR-10 tutorial CNN", params(bench, cfg("cifar10-cnn.json"))),
+             ("ResNet-20 (CIFAR)", 272474), ("ResNet-18 (CIFAR)", 11173962)]
+    lines += ["MPI_Allreduce (in place, float32 sum) on loopback, 2 ranks, median of 50",
+              "", "| gradient of | floats | ms | bus GB/s |", "|---|---|---|---|"]
+    for name, count in sizes:
+        busy.append(wait_quiet(args.quiet, args.max_wait))
+        res, _, _ = run_rss(launch + [bench, "allreduce", str(count), "50"], f"allreduce {count}")
+        lines.append(f"| {name} | {count:,} | {res['ms']:.3f} | {res['bus_gb_per_s']:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def params(bench, config_path):
+    res, _, _ = run_rss([bench, "params", config_path], "params")
+    return int(res["params"])
 
 
 def cpu_model():

@@ -29,17 +29,19 @@ enum Workloads {
     /// One or more training epochs of `config` through the real `Trainer` (forward, loss, backward,
     /// optimizer step, with the loader's background prefetch, as `ntrain train` runs them). The time
     /// is the trainer's own per-epoch training time (evaluation and checkpoint writing excluded).
-    static func train(configPath: String, epochs: Int?, out: String, overrides: [String]) throws -> BenchResult {
+    /// Under mpirun, every rank trains its shard and the images are those of all ranks.
+    static func train(configPath: String, epochs: Int?, out: String, overrides: [String],
+                      group: any ProcessGroup = SingleProcess()) throws -> BenchResult {
         let config = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: configPath), overrides: overrides)
         // The CPU unless MGE_DEFAULT_DEVICE says otherwise (xpux would pick a GPU where one exists).
         let device = ProcessInfo.processInfo.environment["MGE_DEFAULT_DEVICE"].flatMap { $0.isEmpty ? nil : $0 } ?? "cpux"
-        let trainer = try Trainer(config: config, options: TrainOptions(device: device, out: out, epochs: epochs))
+        let trainer = try Trainer(config: config, options: TrainOptions(device: device, out: out, epochs: epochs), group: group)
         let flops = try ModelFlops.training(trainer.model, input: trainer.data.inputShape)
         let summary = try trainer.run()
         let history = summary.progress.history
         let seconds = history.reduce(0) { $0 + $1.seconds }
-        let images = history.count * trainer.data.train.batchesPerEpoch * config.data.batchSize
-        var extra: [String: Double] = ["epochs": Double(history.count)]
+        let images = history.count * trainer.data.train.batchesPerEpoch * config.data.batchSize * group.size
+        var extra: [String: Double] = ["epochs": Double(history.count), "ranks": Double(group.size)]
         extra["eval_accuracy"] = history.last?.evalAccuracy
         extra["train_loss"] = history.last?.trainLoss
         return BenchResult(workload: "train:" + config.name, images: images, seconds: seconds, flopsPerImage: flops, extra: extra)
@@ -106,5 +108,34 @@ extension Workloads {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         return BenchResult(workload: "steps:" + config.name, images: images, seconds: seconds,
                            flopsPerImage: try ModelFlops.training(model, input: data.inputShape))
+    }
+}
+
+extension Workloads {
+    /// The time of one in-place float sum of `count` values over the ranks (`mpirun -np N
+    /// ntrain-bench allreduce COUNT`): one untimed warm-up, then the median of `repeats`, each
+    /// started together after a barrier-like small sum. Reported by rank 0 with the bus bandwidth
+    /// of a ring allreduce (2(N-1)/N x 4 x count bytes per rank).
+    static func allreduce(count: Int, repeats: Int, group: any ProcessGroup) throws -> BenchResult? {
+        let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count))
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 1)
+        var sync = [0.0]
+        try group.sum(buffer)
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            try group.sum(&sync)
+            let start = DispatchTime.now().uptimeNanoseconds
+            try group.sum(UnsafeMutableBufferPointer(rebasing: buffer[0..<count]))
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        guard group.isLeader else { return nil }
+        times.sort()
+        let seconds = times[times.count / 2]
+        let n = Double(group.size)
+        let busBytes = 2 * (n - 1) / n * 4 * Double(count)
+        return BenchResult(workload: "allreduce", images: 0, seconds: seconds, flopsPerImage: 0,
+                           extra: ["floats": Double(count), "ranks": n, "ms": seconds * 1e3,
+                                   "bus_gb_per_s": busBytes / max(seconds, 1e-12) / 1e9])
     }
 }

@@ -25,7 +25,9 @@ func loaderBenchmark(root explicitRoot: String?) throws {
 let usage = """
     usage: ntrain-bench COMMAND [ARGS]   (threads: NTRAIN_THREADS; dataset root: NTRAIN_DATA)
       loader [DATASET_ROOT]                       MNIST batches of 64, normalised + padded, per second
-      train CONFIG OUT_DIR [EPOCHS] [a.b=v ...]   training epochs through the Trainer; images/s
+      train CONFIG OUT_DIR [EPOCHS] [a.b=v ...]   training epochs through the Trainer; images/s (all ranks under mpirun)
+      params CONFIG                               the number of parameters of a config's model
+      allreduce COUNT [REPEATS]                   under mpirun: median time of an in-place sum of COUNT floats
       steps CONFIG [N]                            N training steps on fixed batches (for profiles)
       infer [BATCH]                               LeNet inference on the 10,000 MNIST test images
       gemm [N]                                    cblas_sgemm GFLOP/s on an N³ product (default 1024)
@@ -41,7 +43,21 @@ func run(_ args: [String]) throws {
         try loaderBenchmark(root: args.dropFirst().first)
     case "train"? where args.count >= 3:
         let epochs = args.count > 3 ? Int(args[3]) : nil
-        try Workloads.train(configPath: args[1], epochs: epochs, out: args[2], overrides: Array(args.dropFirst(4))).printed()
+        let group = try ProcessGroups.join()
+        defer { group.finish() }
+        let result = try Workloads.train(configPath: args[1], epochs: epochs, out: args[2], overrides: Array(args.dropFirst(4)), group: group)
+        if group.isLeader { result.printed() }
+    case "params"? where args.count == 2:
+        let config = try ExperimentConfig.load(contentsOf: URL(fileURLWithPath: args[1]))
+        let data = try DataFactory.make(config.data, seed: UInt64(config.seed))
+        let model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: UInt64(config.seed))
+        print("params: \(model.parameterCount)")
+        BenchResult(workload: "params", images: 0, seconds: 0, flopsPerImage: 0, extra: ["params": Double(model.parameterCount)]).printed()
+    case "allreduce"? where args.count >= 2:
+        let group = try ProcessGroups.join()
+        defer { group.finish() }
+        let result = try Workloads.allreduce(count: Int(args[1]) ?? 61706, repeats: args.count > 2 ? Int(args[2]) ?? 50 : 50, group: group)
+        result?.printed()
     case "steps"? where args.count >= 2:
         try Workloads.steps(configPath: args[1], count: args.count > 2 ? Int(args[2]) ?? 50 : 50).printed()
     case "infer"?:

@@ -37,7 +37,8 @@ final class GradientAverager {
         }
         if !current.isEmpty { buckets.append(current) }
         self.buckets = buckets
-        buffers = buckets.map { bucket in
+        // One process keeps no second copy of the gradients.
+        buffers = group.size == 1 ? [] : buckets.map { bucket in
             let count = bucket.reduce(0) { $0 + parameters[$1].count }
             let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
             buffer.initialize(repeating: 0)
