@@ -14,12 +14,16 @@ public enum Architecture: String, Codable, CaseIterable, Sendable {
     case cifarCNN = "cifar_cnn"
     case convBN = "conv_bn"
     case mlp, linear
+    case resnet20, resnet32, resnet56, resnet18
+
+    /// Whether the architecture is a ResNet (it takes `width`).
+    public var isResNet: Bool { [.resnet20, .resnet32, .resnet56, .resnet18].contains(self) }
 
     /// The activation the architecture uses unless the config says otherwise (nil: none).
     public var defaultActivation: Activation? {
         switch self {
         case .lenet5: return .gelu
-        case .lenet, .cifarCNN, .convBN, .mlp: return .relu
+        case .lenet, .cifarCNN, .convBN, .mlp, .resnet20, .resnet32, .resnet56, .resnet18: return .relu
         case .linear: return nil
         }
     }
@@ -29,7 +33,7 @@ public enum Architecture: String, Codable, CaseIterable, Sendable {
         switch self {
         case .lenet5: return .avg
         case .lenet, .cifarCNN, .convBN: return .max
-        case .mlp, .linear: return nil
+        case .mlp, .linear, .resnet20, .resnet32, .resnet56, .resnet18: return nil
         }
     }
 }

@@ -15,6 +15,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     public var hidden: [Int] = [128]
     /// Dropout probability after each hidden layer of `mlp`.
     public var dropout = 0.0
+    /// The first stage's width of a ResNet arch (nil: the architecture's own, 16 or 64).
+    public var width: Int?
 
     public init(arch: Architecture) {
         self.arch = arch
@@ -33,6 +35,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             keys["hidden"] = .array(.integer(.width))
             keys["dropout"] = .number(.unitOpen)
         }
+        if arch.isResNet { keys["width"] = .integer(.channels) }
         return keys
     }
 
@@ -55,6 +58,7 @@ public struct ModelConfig: Codable, Equatable, Sendable {
                 hidden = try c.value("hidden", default: hidden)
                 dropout = try c.value("dropout", default: dropout)
             }
+            if arch.isResNet { width = try c.optional("width") }
         case (nil, let layers?):
             self.init(layers: layers)
         case (.some, .some):
@@ -79,5 +83,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             try c.put("hidden", hidden)
             try c.put("dropout", dropout)
         }
+        if arch.isResNet, let width { try c.put("width", width) }
     }
 }

@@ -57,7 +57,8 @@ public enum ModelFactory {
                     throw EngineError.invalidModel("unknown arch \(arch.rawValue)")
                 }
                 let options = BuiltinModel.Options(activation: config.activation.map(activation), pool: config.pool.map(pool),
-                                                   initializer: initializer, hidden: config.hidden, dropout: Float(config.dropout))
+                                                   initializer: initializer, hidden: config.hidden, dropout: Float(config.dropout),
+                                                   width: config.width)
                 return try builtin.make(input: input, outputs: outputs, options: options, seed: seed)
             }
             var b = SequentialBuilder(input: Shape([1] + input.dims), generator: RandomGenerator(seed: seed))

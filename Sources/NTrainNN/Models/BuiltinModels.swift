@@ -15,6 +15,10 @@ public enum BuiltinModel: String, CaseIterable, Sendable {
     case mlp
     /// Flatten and one Linear layer (regression, logistic regression).
     case linear
+    /// He et al.'s CIFAR ResNets (20, 32 and 56 layers; see `ResNet`).
+    case resnet20, resnet32, resnet56
+    /// ResNet-18, CIFAR variant (3x3 stem, no max pool).
+    case resnet18
 
     /// Options that change a built-in model.
     public struct Options: Sendable {
@@ -23,9 +27,12 @@ public enum BuiltinModel: String, CaseIterable, Sendable {
         public var initializer: Initializer
         public var hidden: [Int]
         public var dropout: Float
+        /// The first stage's width of a ResNet (nil: 16 for the CIFAR ResNets, 64 for ResNet-18).
+        public var width: Int?
 
         public init(activation: Activation.Kind? = nil, pool: Pool2d.Kind? = nil, initializer: Initializer = .kaimingUniform,
-                    hidden: [Int] = [128], dropout: Float = 0) {
+                    hidden: [Int] = [128], dropout: Float = 0, width: Int? = nil) {
+            self.width = width
             self.activation = activation
             self.pool = pool
             self.initializer = initializer
@@ -92,6 +99,13 @@ public enum BuiltinModel: String, CaseIterable, Sendable {
         case .linear:
             try b.add(Flatten(), name: "flatten")
             try linear("fc", outputs)
+        case .resnet20, .resnet32, .resnet56:
+            let depth = self == .resnet20 ? 20 : self == .resnet32 ? 32 : 56
+            return try ResNet.cifar(depth: depth, width: options.width ?? 16, input: input, outputs: outputs, activation: act,
+                                    initializer: initializer, seed: seed)
+        case .resnet18:
+            return try ResNet.resnet18(width: options.width ?? 64, input: input, outputs: outputs, activation: act,
+                                       initializer: initializer, seed: seed)
         }
         return b.build()
     }
