@@ -14,7 +14,8 @@ struct DevicesCommand: ParsableCommand {
 
             The CPU line shows the instruction-set features found (CPUID), the OpenBLAS kernels in use and why \
             (ntrain's choice from the features, or OPENBLAS_CORETYPE when set), the GEMM self-check and a measured \
-            512³ GEMM rate. See docs/cpu.md.
+            512³ GEMM rate. See docs/cpu.md. The mpi line names the MPI library `mpirun -np N ntrain train` \
+            would use and this process's rank and world size (docs/distributed.md).
 
             Exit status: 0 ok (an unusable GPU default is reported, not an error), 2 when MGE_DEFAULT_DEVICE \
             is not a valid device string.

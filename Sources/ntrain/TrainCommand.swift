@@ -13,6 +13,9 @@ struct TrainCommand: ParsableCommand {
             last.mge, best.mge and checkpoints/epoch-NNNN.mge. Ctrl-C finishes the current step, writes \
             last.mge and exits 130 (press it twice to stop at once); continue with --resume RUN_DIR.
 
+            Under mpirun (Open MPI), trains data-parallel: batch_size is per rank, rank 0 writes the run \
+            folder (docs/distributed.md).
+
             Device: --device > config "device" > MGE_DEFAULT_DEVICE > xpux.
             Exit status: 0 ok, 1 runtime failure (I/O, download, NaN abort), 2 invalid config or usage, 130 interrupted.
             """)

@@ -225,6 +225,18 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(failure(Self.minimal, overrides: ["data.transforms[x]=1"]).contains("bad index"))
     }
 
+    /// `width` belongs to the ResNet archs, is bounded, survives a round trip and changes the model.
+    func testResNetWidthIsCheckedKeptAndBuilt() throws {
+        let c = try decode(with("model", #"{"arch": "resnet20", "width": 8}"#))
+        XCTAssertEqual(c.model.width, 8)
+        XCTAssertEqual(try decode(c.jsonText()).model, c.model)
+        let narrow = try ModelFactory.make(c.model, input: [3, 32, 32], outputs: 10, seed: 1)
+        let standard = try ModelFactory.make(try decode(with("model", #"{"arch": "resnet20"}"#)).model, input: [3, 32, 32], outputs: 10, seed: 1)
+        XCTAssertLessThan(narrow.parameterCount, standard.parameterCount)
+        XCTAssertTrue(failure(with("model", #"{"arch": "resnet18", "width": 257}"#)).contains("model.width"))
+        XCTAssertTrue(failure(with("model", #"{"arch": "lenet", "width": 8}"#)).contains("width"))
+    }
+
     func testResolvedConfigRoundTripsDeterministically() throws {
         let layers = """
             [{"conv2d": {"out": 8, "kernel": [3, 5], "stride": 2, "padding": [1, 2], "dilation": 1, "groups": 2, "bias": false}},

@@ -35,7 +35,8 @@ public struct ModelConfig: Codable, Equatable, Sendable {
             keys["hidden"] = .array(.integer(.width))
             keys["dropout"] = .number(.unitOpen)
         }
-        if arch.isResNet { keys["width"] = .integer(.channels) }
+        // ResNet-18's last stage has 8·width channels: 256 keeps it at 2,048 (about 180 M parameters).
+        if arch.isResNet { keys["width"] = .integer(NumberRange(min: 1, max: 256)) }
         return keys
     }
 

@@ -31,14 +31,6 @@ public protocol ProcessGroup: AnyObject {
 extension ProcessGroup {
     /// Whether this rank writes the run folder and talks to the user.
     public var isLeader: Bool { rank == 0 }
-
-    /// Any rank's flag, on every rank (a logical or over the ranks).
-    public func any(_ flag: Bool) throws -> Bool {
-        guard size > 1 else { return flag }
-        var values = [flag ? 1.0 : 0.0]
-        try sum(&values)
-        return values[0] > 0
-    }
 }
 
 /// One process: every collective is the identity.
@@ -68,12 +60,11 @@ public enum ProcessGroups {
         let library: MPILibrary
         do {
             library = try MPILibrary(names: MPILibrary.names(environment: environment))
-        } catch let DistributedError.noMPI(_, reasons) {
-            if launch.isDistributed { throw DistributedError.noMPI(worldSize: launch.worldSize, reasons: reasons) }
-            return SingleProcess()
         } catch {
-            if launch.isDistributed { throw error }
-            return SingleProcess()
+            // A launcher's only rank runs as one process; several ranks need MPI.
+            guard launch.isDistributed else { return SingleProcess() }
+            if case DistributedError.noMPI(_, let reasons) = error { throw DistributedError.noMPI(worldSize: launch.worldSize, reasons: reasons) }
+            throw error
         }
         let group = try MPIProcessGroup(library: library)
         if group.size != launch.worldSize {
