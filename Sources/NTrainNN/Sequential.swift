@@ -56,15 +56,4 @@ public final class Sequential: Module {
         for (_, layer) in layers { s = try layer.outputShape(for: s) }
         return s
     }
-
-    /// One row per layer: name, description, output shape, parameter count.
-    public func summaryRows(input: Shape) throws -> [(name: String, layer: String, output: Shape, parameters: Int)] {
-        var s = input
-        var rows: [(name: String, layer: String, output: Shape, parameters: Int)] = []
-        for (name, layer) in layers {
-            s = try layer.outputShape(for: s)
-            rows.append((name, layer.summary, s, layer.parameterCount))
-        }
-        return rows
-    }
 }

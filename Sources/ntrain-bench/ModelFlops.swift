@@ -7,31 +7,41 @@ import NTrainNN
 enum ModelFlops {
     /// Forward FLOPs per example for input `input` ([C, H, W] or [F]), and those of the first
     /// weighted layer (whose input needs no gradient in training).
-    static func forward(_ model: Sequential, input: Shape) throws -> (total: Double, firstLayer: Double) {
-        var shape = Shape([1] + input.dims)
+    static func forward(_ model: Module, input: Shape) throws -> (total: Double, firstLayer: Double) {
         var total = 0.0
         var first: Double?
-        for (_, layer) in model.layers {
-            let out = try layer.outputShape(for: shape)
-            var flops: Double?
-            if let conv = layer as? Conv2d {
-                let perOutput = Double(conv.inChannels / conv.groups * conv.kernel.0 * conv.kernel.1)
-                flops = 2 * perOutput * Double(out.count)
-            } else if let linear = layer as? Linear {
-                flops = 2 * Double(linear.inFeatures * linear.outFeatures)
-            }
-            if let flops {
-                total += flops
-                if first == nil { first = flops }
-            }
-            shape = out
-        }
+        _ = try walk(model, Shape([1] + input.dims), &total, &first)
         return (total, first ?? 0)
+    }
+
+    /// Adds the FLOPs of `module` (through sequences and every path of a block) and returns its output shape.
+    private static func walk(_ module: Module, _ shape: Shape, _ total: inout Double, _ first: inout Double?) throws -> Shape {
+        if let sequential = module as? Sequential {
+            var s = shape
+            for (_, layer) in sequential.layers { s = try walk(layer, s, &total, &first) }
+            return s
+        }
+        if let branches = module as? Branches {
+            for path in branches.paths { _ = try walk(path, shape, &total, &first) }
+            return try branches.outputShape(for: shape)
+        }
+        let out = try module.outputShape(for: shape)
+        var flops: Double?
+        if let conv = module as? Conv2d {
+            flops = 2 * Double(conv.inChannels / conv.groups * conv.kernel.0 * conv.kernel.1) * Double(out.count)
+        } else if let linear = module as? Linear {
+            flops = 2 * Double(linear.inFeatures * linear.outFeatures)
+        }
+        if let flops {
+            total += flops
+            if first == nil { first = flops }
+        }
+        return out
     }
 
     /// Training FLOPs per example: forward, weight gradient (as much again) and input gradient
     /// (as much again, except for the first layer, whose input is data).
-    static func training(_ model: Sequential, input: Shape) throws -> Double {
+    static func training(_ model: Module, input: Shape) throws -> Double {
         let f = try forward(model, input: input)
         return 3 * f.total - f.firstLayer
     }

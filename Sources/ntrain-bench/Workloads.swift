@@ -92,7 +92,7 @@ extension Workloads {
         let data = try DataFactory.make(config.data, seed: UInt64(config.seed))
         let model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: UInt64(config.seed))
         let loss = TrainingFactory.loss(config.loss)
-        let optimizer = try TrainingFactory.optimizer(config.optimizer, parameters: model.parameters)
+        let optimizer = try TrainingFactory.optimizer(config.optimizer, model: model)
         let batches = (0..<min(4, data.train.batchesPerEpoch)).map { data.train.batch(epoch: 0, index: $0) }
         let start = DispatchTime.now().uptimeNanoseconds
         var images = 0

@@ -26,11 +26,15 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Device: cpux, cpuN, gpux, gpuN or xpux.")
     var device: String?
 
+    @Option(help: "Test-time augmentation: none, or flip (average each image's logits with its mirror image's). Default: the config's train.tta.")
+    var tta: String?
+
     @Flag(help: "Print one JSON object.")
     var json = false
 
     func validate() throws {
         guard DatasetSplit(rawValue: split) != nil else { throw ValidationError("--split must be test or train, not '\(split)'") }
+        if let tta, TestTimeAugmentation(rawValue: tta) == nil { throw ValidationError("--tta must be none or flip, not '\(tta)'") }
     }
 
     func run() throws {
@@ -38,7 +42,8 @@ struct EvalCommand: ParsableCommand {
             // First, before any other thread starts: the kernel choice sets OPENBLAS_CORETYPE around the load.
             try BLAS.load()
             let result = try CheckpointEvaluation.run(checkpoint: checkpoint, split: DatasetSplit(rawValue: split)!, dataRoot: dataRoot,
-                                                      batchSize: batchSize, device: device) { if !json { printError($0) } }
+                                                      batchSize: batchSize, device: device,
+                                                      tta: tta.flatMap(TestTimeAugmentation.init(rawValue:))) { if !json { printError($0) } }
             printOutput(json ? EvaluationReport.json(result).serialized(pretty: true) + "\n" : EvaluationReport.text(result))
         }
     }

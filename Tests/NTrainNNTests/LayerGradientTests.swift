@@ -36,8 +36,8 @@ final class LayerGradientTests: XCTestCase {
     func testBatchNormTrainingAndEval() {
         var g = RandomGenerator(seed: 14)
         let bn = BatchNorm(features: 3, spatial: true)
-        bn.weight.assign(random([3], &g, 0.5, 1.5))
-        bn.bias.assign(random([3], &g))
+        bn.weight!.assign(random([3], &g, 0.5, 1.5))
+        bn.bias!.assign(random([3], &g))
         check(bn, input: random([4, 3, 3, 5], &g))
         bn.eval()
         check(bn, input: random([4, 3, 3, 5], &g))

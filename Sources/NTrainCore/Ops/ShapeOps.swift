@@ -42,6 +42,26 @@ extension Tensor {
         return Kernels.permute(self, resolved).recorded("permute", inputs: [self]) { g in [Kernels.permute(g, inverse)] }
     }
 
+    /// The elements in reverse order along `axis` (PyTorch's `torch.flip(x, [axis])`): a strided
+    /// copy reading that axis backwards. The gradient is flipped back.
+    public func flipped(axis: Int) -> Tensor {
+        let a = shape.axis(axis)
+        let dims = shape.dims, strides = shape.strides
+        var backwards = strides
+        backwards[a] = -strides[a]
+        let offset = Swift.max(0, dims[a] - 1) * strides[a]
+        func flip(_ x: Tensor) -> Tensor {
+            let out = Tensor(uninitialized: x.shape, device: x.device)
+            if x.device != .cpu {
+                CUDAOps.stridedCopy(shape: dims, src: x, srcOffset: offset, srcStrides: backwards, dst: out, dstStrides: strides)
+            } else {
+                Kernels.stridedCopy(shape: dims, src: x.data + offset, srcStrides: backwards, dst: out.data, dstStrides: strides)
+            }
+            return out
+        }
+        return flip(self).recorded("flip", inputs: [self]) { g in [flip(g)] }
+    }
+
     /// Pads every axis with `pads[d].before` and `pads[d].after` elements of `value` (constant
     /// padding, one pair per dimension, outermost first).
     public func padded(_ pads: [(before: Int, after: Int)], value: Float = 0) -> Tensor {

@@ -44,6 +44,13 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
     case gelu, sigmoid, tanh
 }
 
+/// Test-time augmentation: `flip` averages the logits of each image and its mirror image (left
+/// to right), as airbench's and timm's evaluation do.
+public enum TestTimeAugmentation: String, Codable, CaseIterable, Sendable { case none, flip }
+
+/// How a `branches` block merges its paths: elementwise sum, or concatenation along the channels.
+public enum BranchMerge: String, Codable, CaseIterable, Sendable { case add, concat }
+
 public enum PoolKind: String, Codable, CaseIterable, Sendable { case max, avg }
 
 /// Weight initialisation of conv and linear layers (biases follow PyTorch's default).

@@ -24,6 +24,8 @@ struct NumberRange {
     static let channels = NumberRange(min: 1, max: Double(1 << 16))
     /// Generated dataset sizes: 1 to 2^24 examples.
     static let samples = NumberRange(min: 1, max: Double(1 << 24))
+    /// A block's repetitions: 1 to 1,000.
+    static let repeats = NumberRange(min: 1, max: 1000)
 
     func contains(_ v: Double) -> Bool {
         if let lo = min, minInclusive ? v < lo : v <= lo { return false }

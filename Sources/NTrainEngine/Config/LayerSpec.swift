@@ -1,5 +1,8 @@
 /// One entry of `model.layers`, a single-key object such as `{"conv2d": {"out": 6, "kernel": 5}}`.
 /// Input sizes (in-features, in-channels) are inferred from the data's shape by the model builder.
+///
+/// Blocks hold layer lists of their own, so a model is a tree: `residual` (a body and a shortcut
+/// added), `branches` (paths merged by add or channel concat) and `repeat` (a list N times).
 public enum LayerSpec: Codable, Equatable, Sendable {
     case linear(out: Int, bias: Bool)
     case conv2d(Conv2dOptions)
@@ -14,6 +17,39 @@ public enum LayerSpec: Codable, Equatable, Sendable {
     case gelu, sigmoid, tanh
     case softmax(axis: Int)
     case logSoftmax(axis: Int)
+    case identity
+    case globalAvgPool2d
+    case scale(factor: Double)
+    /// `activation(body(x) + shortcut(x))`; an empty shortcut is the identity.
+    case residual(ResidualOptions)
+    /// Every path applied to the same input, merged; an empty path is the identity.
+    case branches(BranchesOptions)
+    /// `layers` applied `times` times in a row, each repetition with its own weights.
+    case repeated(times: Int, layers: [LayerSpec])
+
+    public struct ResidualOptions: Equatable, Sendable {
+        public var body: [LayerSpec]
+        public var shortcut: [LayerSpec] = []
+        public var activation: Activation? = nil
+
+        public init(body: [LayerSpec], shortcut: [LayerSpec] = [], activation: Activation? = nil) {
+            self.body = body
+            self.shortcut = shortcut
+            self.activation = activation
+        }
+    }
+
+    public struct BranchesOptions: Equatable, Sendable {
+        public var merge: BranchMerge
+        public var paths: [[LayerSpec]]
+        public var activation: Activation? = nil
+
+        public init(merge: BranchMerge, paths: [[LayerSpec]], activation: Activation? = nil) {
+            self.merge = merge
+            self.paths = paths
+            self.activation = activation
+        }
+    }
 
     public struct Conv2dOptions: Equatable, Sendable {
         public var out: Int
@@ -68,6 +104,12 @@ public enum LayerSpec: Codable, Equatable, Sendable {
         case .tanh: return "tanh"
         case .softmax: return "softmax"
         case .logSoftmax: return "log_softmax"
+        case .identity: return "identity"
+        case .globalAvgPool2d: return "global_avg_pool2d"
+        case .scale: return "scale"
+        case .residual: return "residual"
+        case .branches: return "branches"
+        case .repeated: return "repeat"
         }
     }
 
@@ -77,6 +119,8 @@ public enum LayerSpec: Codable, Equatable, Sendable {
             required: ["kernel"])
         let norm: Schema = .object(["momentum": .number(.unitClosed), "eps": .number(.positive), "affine": .bool])
         let none: Schema = .object([:])
+        let layers: Schema = .array(.deferred { schema }, minCount: 1)
+        let activation: Schema = .nullable(.choice(Activation.self))
         return .tagged([
             "linear": .object(["out": .integer(.width), "bias": .bool], required: ["out"]),
             "conv2d": .object(
@@ -91,6 +135,13 @@ public enum LayerSpec: Codable, Equatable, Sendable {
             "flatten": none, "relu": none, "gelu": none, "sigmoid": none, "tanh": none,
             "leaky_relu": .object(["slope": .number(.any)]),
             "softmax": .object(["axis": .integer(.any)]), "log_softmax": .object(["axis": .integer(.any)]),
+            "identity": none, "global_avg_pool2d": none,
+            "scale": .object(["factor": .number(.any)], required: ["factor"]),
+            "residual": .object(["body": layers, "shortcut": .array(.deferred { schema }), "activation": activation], required: ["body"]),
+            "branches": .object(
+                ["merge": .choice(BranchMerge.self), "paths": .array(.array(.deferred { schema }), minCount: 1), "activation": activation],
+                required: ["merge", "paths"]),
+            "repeat": .object(["times": .integer(.repeats), "layers": layers], required: ["times", "layers"]),
         ])
     }
 
@@ -137,6 +188,16 @@ public enum LayerSpec: Codable, Equatable, Sendable {
         case "tanh": self = .tanh
         case "softmax": self = .softmax(axis: try a.value("axis", default: -1))
         case "log_softmax": self = .logSoftmax(axis: try a.value("axis", default: -1))
+        case "identity": self = .identity
+        case "global_avg_pool2d": self = .globalAvgPool2d
+        case "scale": self = .scale(factor: try required("factor"))
+        case "residual":
+            self = .residual(ResidualOptions(body: try required("body"), shortcut: try a.value("shortcut", default: []),
+                                             activation: try a.optional("activation")))
+        case "branches":
+            self = .branches(BranchesOptions(merge: try required("merge"), paths: try required("paths"),
+                                             activation: try a.optional("activation")))
+        case "repeat": self = .repeated(times: try required("times"), layers: try required("layers"))
         default: throw c.error(key.stringValue, "unknown layer type")
         }
     }
@@ -167,7 +228,19 @@ public enum LayerSpec: Codable, Equatable, Sendable {
         case .dropout(let p): try a.put("p", p)
         case .leakyRelu(let slope): try a.put("slope", slope)
         case .softmax(let axis), .logSoftmax(let axis): try a.put("axis", axis)
-        case .flatten, .relu, .gelu, .sigmoid, .tanh: break
+        case .scale(let factor): try a.put("factor", factor)
+        case .residual(let o):
+            try a.put("body", o.body)
+            try a.put("shortcut", o.shortcut)
+            try a.putOptional("activation", o.activation)
+        case .branches(let o):
+            try a.put("merge", o.merge)
+            try a.put("paths", o.paths)
+            try a.putOptional("activation", o.activation)
+        case .repeated(let times, let layers):
+            try a.put("times", times)
+            try a.put("layers", layers)
+        case .flatten, .relu, .gelu, .sigmoid, .tanh, .identity, .globalAvgPool2d: break
         }
     }
 }

@@ -23,6 +23,8 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
     // rmsprop
     public var alpha = 0.99
     public var centered = false
+    /// Parameter groups with their own learning-rate factor and weight decay (any type).
+    public var groups: [ParameterGroupConfig] = []
 
     public init(type: OptimizerKind = .sgd) {
         self.type = type
@@ -51,7 +53,8 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         for kind in OptimizerKind.allCases { cases[kind.rawValue] = keys(for: kind) }
         return .variants(
             key: "type", defaultCase: OptimizerKind.sgd.rawValue,
-            common: ["lr": .number(.positive), "weight_decay": .number(.nonNegative)], cases: cases)
+            common: ["lr": .number(.positive), "weight_decay": .number(.nonNegative), "groups": .array(ParameterGroupConfig.schema)],
+            cases: cases)
     }
 
     public init(from decoder: Decoder) throws {
@@ -71,6 +74,7 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         initialAccumulatorValue = try c.value("initial_accumulator_value", default: initialAccumulatorValue)
         alpha = try c.value("alpha", default: alpha)
         centered = try c.value("centered", default: centered)
+        groups = try c.value("groups", default: groups)
         if nesterov && (momentum <= 0 || dampening != 0) {
             throw c.error("nesterov", "Nesterov momentum needs momentum > 0 and dampening = 0 (as in PyTorch)")
         }
@@ -94,5 +98,6 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         try put("initial_accumulator_value", initialAccumulatorValue)
         try put("alpha", alpha)
         try put("centered", centered)
+        if !groups.isEmpty { try c.put("groups", groups) }
     }
 }

@@ -125,6 +125,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     /// the container's cgroup limit when lower); a
     /// model over it is refused before anything is allocated (`ModelMemoryEstimate`).
     public var memoryLimit: Double? = nil
+    /// Test-time augmentation of every evaluation (epoch evals, best.mge, `ntrain eval`'s default).
+    public var tta: TestTimeAugmentation = .none
 
     public init() {}
 
@@ -132,7 +134,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         "epochs": .integer(.atLeastOne), "grad_clip": .nullable(GradClip.schema), "accumulate": .integer(.atLeastOne),
         "log_every": .integer(.atLeastOne), "eval_every": .integer(.nonNegative),
         "early_stopping": .nullable(EarlyStopping.schema), "nan_policy": .choice(NaNPolicy.self),
-        "flush_denormals": .bool, "memory_limit": .nullable(.number(.positive)),
+        "flush_denormals": .bool, "memory_limit": .nullable(.number(.positive)), "tta": .choice(TestTimeAugmentation.self),
     ])
 
     public init(from decoder: Decoder) throws {
@@ -146,6 +148,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         nanPolicy = try c.value("nan_policy", default: nanPolicy)
         flushDenormals = try c.value("flush_denormals", default: flushDenormals)
         memoryLimit = try c.optional("memory_limit")
+        tta = try c.value("tta", default: tta)
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -159,6 +162,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.put("nan_policy", nanPolicy)
         try c.put("flush_denormals", flushDenormals)
         try c.putOptional("memory_limit", memoryLimit)
+        try c.put("tta", tta)
     }
 }
 

@@ -6,7 +6,7 @@ public enum ModelFactory {
     /// The model's output for one example must be `[1, outputs]` (one logit per class, or one value
     /// per regression target): the losses index logits by label with unchecked kernels, so a
     /// model with fewer outputs than classes is refused here, naming both.
-    public static func make(_ config: ModelConfig, input: Shape, outputs: Int, seed: UInt64) throws -> Sequential {
+    public static func make(_ config: ModelConfig, input: Shape, outputs: Int, seed: UInt64) throws -> Module {
         let model = try build(config, input: input, outputs: outputs, seed: seed)
         let produced: Shape
         do { produced = try model.outputShape(for: Shape([1] + input.dims)) } catch let error as ModuleError {
@@ -26,75 +26,70 @@ public enum ModelFactory {
     /// Batch norm in training mode needs more than one value per channel (PyTorch raises
     /// "Expected more than 1 value per channel when training"); the kernel's own check is gone in
     /// the unchecked build, so every batch size an epoch can hold (a full batch and the last,
-    /// partial one) is checked here. `input` is one example's shape.
-    public static func checkTrainingBatches(_ model: Sequential, config: ModelConfig, input: Shape, batchSize: Int,
+    /// partial one) is checked here, through every block. `input` is one example's shape.
+    public static func checkTrainingBatches(_ model: Module, config: ModelConfig, input: Shape, batchSize: Int,
                                             sampleCount: Int, dropLast: Bool) throws {
         var sizes = [min(batchSize, sampleCount)]
         if !dropLast, sampleCount % batchSize != 0, sampleCount > batchSize { sizes.append(sampleCount % batchSize) }
         for size in sizes {
-            var shape = Shape([size] + input.dims)
-            for (index, (name, layer)) in model.layers.enumerated() {
-                if layer is BatchNorm {
-                    let perChannel = shape.dims.enumerated().filter { $0.offset != 1 }.reduce(1) { $0 * $1.element }
-                    if perChannel <= 1 {
-                        let path = config.layers != nil ? "model.layers[\(index)]" : "the model's \(name)"
-                        let which = size == batchSize ? "a training batch of \(size)" : "the last training batch of each epoch (\(size) of \(sampleCount) examples)"
-                        throw EngineError.invalidModel("\(path) (batch norm) would see 1 value per channel in \(which), input \(shape); "
-                            + "batch norm needs more than one value per channel when training: raise data.batch_size"
-                            + (size == batchSize ? "" : ", or set data.drop_last to true"))
-                    }
-                }
+            try checkBatchNorms(in: model, name: "", input: Shape([size] + input.dims)) { name, shape in
+                let path = config.layers != nil ? configPath(of: name) : "the model's \(name)"
+                let which = size == batchSize ? "a training batch of \(size)" : "the last training batch of each epoch (\(size) of \(sampleCount) examples)"
+                return EngineError.invalidModel("\(path) (batch norm) would see 1 value per channel in \(which), input \(shape); "
+                    + "batch norm needs more than one value per channel when training: raise data.batch_size"
+                    + (size == batchSize ? "" : ", or set data.drop_last to true"))
+            }
+        }
+    }
+
+    /// Walks `module` with its input shape, throwing `failure(name, shape)` at the first batch norm
+    /// that would see one value per channel.
+    private static func checkBatchNorms(in module: Module, name: String, input: Shape,
+                                        failure: (String, Shape) -> EngineError) throws {
+        func child(_ local: String) -> String { name.isEmpty ? local : name + "." + local }
+        switch module {
+        case let sequential as Sequential:
+            var shape = input
+            for (local, layer) in sequential.layers {
+                try checkBatchNorms(in: layer, name: child(local), input: shape, failure: failure)
                 shape = try layer.outputShape(for: shape)
             }
+        case let branches as Branches:
+            for (local, path) in zip(branches.pathNames, branches.paths) {
+                try checkBatchNorms(in: path, name: child(local), input: input, failure: failure)
+            }
+        case is BatchNorm:
+            let perChannel = input.dims.enumerated().filter { $0.offset != 1 }.reduce(1) { $0 * $1.element }
+            if perChannel <= 1 { throw failure(name, input) }
+        default:
+            break
         }
     }
 
-    private static func build(_ config: ModelConfig, input: Shape, outputs: Int, seed: UInt64) throws -> Sequential {
+    /// `model.layers[4] (module 4.body.1)` for the module name `4.body.1` of a model built from
+    /// `model.layers` (module names are dotted indices and block parts).
+    static func configPath(of name: String) -> String {
+        let parts = name.split(separator: ".", maxSplits: 1)
+        guard let top = parts.first else { return "model.layers" }
+        return "model.layers[\(top)]" + (parts.count > 1 ? " (module \(name))" : "")
+    }
+
+    private static func build(_ config: ModelConfig, input: Shape, outputs: Int, seed: UInt64) throws -> Module {
         let initializer = self.initializer(config.initialization, std: Float(config.initStd))
+        if let layers = config.layers {
+            var builder = LayerTreeBuilder(seed: seed, initializer: initializer)
+            return try builder.sequence(layers, path: "model.layers", input: Shape([1] + input.dims)).0
+        }
         do {
-            if let arch = config.arch {
-                guard let builtin = BuiltinModel(rawValue: arch.rawValue) else {
-                    throw EngineError.invalidModel("unknown arch \(arch.rawValue)")
-                }
-                let options = BuiltinModel.Options(activation: config.activation.map(activation), pool: config.pool.map(pool),
-                                                   initializer: initializer, hidden: config.hidden, dropout: Float(config.dropout),
-                                                   width: config.width)
-                return try builtin.make(input: input, outputs: outputs, options: options, seed: seed)
+            guard let arch = config.arch, let builtin = BuiltinModel(rawValue: arch.rawValue) else {
+                throw EngineError.invalidModel("unknown arch \(config.arch?.rawValue ?? "(none)")")
             }
-            var b = SequentialBuilder(input: Shape([1] + input.dims), generator: RandomGenerator(seed: seed))
-            for (i, spec) in (config.layers ?? []).enumerated() {
-                try b.add(try layer(spec, builder: &b, initializer: initializer, seed: seed &+ UInt64(i)))
-            }
-            return b.build()
+            let options = BuiltinModel.Options(activation: config.activation.map(activation), pool: config.pool.map(pool),
+                                               initializer: initializer, hidden: config.hidden, dropout: Float(config.dropout),
+                                               width: config.width)
+            return try builtin.make(input: input, outputs: outputs, options: options, seed: seed)
         } catch let error as ModuleError {
             throw EngineError.invalidModel("\(error) (model for input \(input) and \(outputs) outputs)")
-        }
-    }
-
-    static func layer(_ spec: LayerSpec, builder b: inout SequentialBuilder, initializer: Initializer, seed: UInt64) throws -> Module {
-        switch spec {
-        case let .linear(out, bias):
-            return Linear(b.flatFeatures, out, bias: bias, initializer: initializer, generator: &b.generator)
-        case .conv2d(let o):
-            return try Conv2d(b.channels, o.out, kernel: (o.kernel.first, o.kernel.second), stride: (o.stride.first, o.stride.second),
-                              padding: (o.padding.first, o.padding.second), dilation: (o.dilation.first, o.dilation.second),
-                              groups: o.groups, bias: o.bias, initializer: initializer, generator: &b.generator)
-        case .maxPool2d(let o), .avgPool2d(let o):
-            let kind: Pool2d.Kind = { if case .maxPool2d = spec { return .max } else { return .average } }()
-            return try Pool2d(kind, kernel: (o.kernel.first, o.kernel.second), stride: (o.stride.first, o.stride.second),
-                              padding: (o.padding.first, o.padding.second))
-        case .batchNorm1d(let o), .batchNorm2d(let o):
-            let spatial: Bool = { if case .batchNorm2d = spec { return true } else { return false } }()
-            return BatchNorm(features: b.channels, spatial: spatial, eps: Float(o.eps), momentum: Float(o.momentum))
-        case .dropout(let p): return try Dropout(p: Float(p), seed: seed)
-        case .flatten: return Flatten()
-        case .relu: return NTrainNN.Activation(.relu)
-        case .leakyRelu(let slope): return NTrainNN.Activation(.leakyRelu(slope: Float(slope)))
-        case .gelu: return NTrainNN.Activation(.gelu)
-        case .sigmoid: return NTrainNN.Activation(.sigmoid)
-        case .tanh: return NTrainNN.Activation(.tanh)
-        case .softmax(let axis): return NTrainNN.Activation(.softmax(axis: axis))
-        case .logSoftmax(let axis): return NTrainNN.Activation(.logSoftmax(axis: axis))
         }
     }
 

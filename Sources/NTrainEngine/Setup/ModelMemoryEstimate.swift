@@ -46,14 +46,54 @@ public struct ModelMemoryEstimate: Equatable, Sendable {
         } else {
             return nil
         }
-        var dims = input.dims.map(Double.init)
         var layers: [Layer] = []
-        for (path, spec) in specs {
-            guard let (parameters, next) = step(spec, dims) else { return nil }
-            dims = next
-            layers.append(Layer(path: path, kind: spec.kind, parameters: parameters, outputElements: dims.reduce(1, *)))
-        }
+        guard walk(specs, input.dims.map(Double.init), &layers) != nil else { return nil }
         return ModelMemoryEstimate(layers: layers, batchSize: batchSize)
+    }
+
+    /// Appends the layers of `specs` (blocks opened: every path's layers, then the merge's output
+    /// as its own entry) and returns the output dims, or nil when the shapes do not fit.
+    private static func walk(_ specs: [(String, LayerSpec)], _ input: [Double], _ layers: inout [Layer]) -> [Double]? {
+        var dims = input
+        for (path, spec) in specs {
+            func nested(_ list: [LayerSpec], _ at: String) -> [(String, LayerSpec)] {
+                list.enumerated().map { ("\(at)[\($0.offset)]", $0.element) }
+            }
+            switch spec {
+            case .residual(let o):
+                guard let body = walk(nested(o.body, path + ".residual.body"), dims, &layers),
+                      let shortcut = walk(nested(o.shortcut, path + ".residual.shortcut"), dims, &layers), body == shortcut else { return nil }
+                dims = body
+            case .branches(let o):
+                var outputs: [[Double]] = []
+                for (i, p) in o.paths.enumerated() {
+                    guard let out = walk(nested(p, path + ".branches.paths[\(i)]"), dims, &layers) else { return nil }
+                    outputs.append(out)
+                }
+                guard let first = outputs.first else { return nil }
+                if o.merge == .concat {
+                    guard outputs.allSatisfy({ $0.count == first.count && $0.dropFirst() == first.dropFirst() }) else { return nil }
+                    dims = [outputs.reduce(0) { $0 + $1[0] }] + first.dropFirst()
+                } else {
+                    guard outputs.allSatisfy({ $0 == first }) else { return nil }
+                    dims = first
+                }
+            case let .repeated(times, list):
+                for _ in 0..<times {
+                    guard let out = walk(nested(list, path + ".repeat.layers"), dims, &layers) else { return nil }
+                    dims = out
+                }
+                continue
+            default:
+                guard let (parameters, next) = step(spec, dims) else { return nil }
+                dims = next
+                layers.append(Layer(path: path, kind: spec.kind, parameters: parameters, outputElements: dims.reduce(1, *)))
+                continue
+            }
+            // The merged output of a block is a tensor of its own (and its gradient).
+            layers.append(Layer(path: path, kind: spec.kind, parameters: 0, outputElements: dims.reduce(1, *)))
+        }
+        return dims
     }
 
     /// Parameters of one layer and its output dims (one example), in Double so that no size
@@ -79,10 +119,13 @@ public struct ModelMemoryEstimate: Equatable, Sendable {
             let w = spatial(dims[2], kernel: o.kernel.second, stride: o.stride.second, padding: o.padding.second, dilation: 1)
             guard h >= 1, w >= 1 else { return nil }
             return (0, [dims[0], h, w])
-        case .batchNorm1d, .batchNorm2d:
-            return (2 * (dims.first ?? 1), dims)
+        case .batchNorm1d(let o), .batchNorm2d(let o):
+            return (o.affine ? 2 * (dims.first ?? 1) : 0, dims)
         case .flatten:
             return (0, [dims.reduce(1, *)])
+        case .globalAvgPool2d:
+            guard dims.count == 3 else { return nil }
+            return (0, [dims[0], 1, 1])
         default:
             return (0, dims)
         }

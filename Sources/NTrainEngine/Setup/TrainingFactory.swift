@@ -15,6 +15,37 @@ public enum TrainingFactory {
         }
     }
 
+    /// The configured optimizer over `model`'s parameters, split into `optimizer.groups` when
+    /// the config has them (a group that selects no parameter is a config error: a typo).
+    public static func optimizer(_ c: OptimizerConfig, model: Module) throws -> any Optimizer {
+        guard !c.groups.isEmpty else { return try optimizer(c, parameters: model.parameters) }
+        var kinds: [ObjectIdentifier: ParameterLayerKind] = [:]
+        for (_, module) in model.namedModules() {
+            let kind: ParameterLayerKind? = module is BatchNorm ? .batchNorm : module is Conv2d ? .conv2d : module is Linear ? .linear : nil
+            for (_, t) in module.localParameters { kinds[ObjectIdentifier(t)] = kind }
+        }
+        let named = model.namedParameters()
+        var members = Array(repeating: [Int](), count: c.groups.count + 1)
+        for (i, (name, t)) in named.enumerated() {
+            let g = c.groups.firstIndex { $0.selects(name: name, kind: kinds[ObjectIdentifier(t)]) } ?? c.groups.count
+            members[g].append(i)
+        }
+        if let empty = c.groups.indices.first(where: { members[$0].isEmpty }) {
+            throw EngineError.invalidModel("optimizer.groups[\(empty)] selects no parameter (earlier groups take a parameter first); "
+                + "the model's parameters are " + named.prefix(12).map(\.0).joined(separator: ", ") + (named.count > 12 ? ", …" : ""))
+        }
+        var groups: [ParameterGroups.Group] = []
+        for (g, indices) in members.enumerated() where !indices.isEmpty {
+            var settings = c
+            settings.groups = []
+            let scale = g < c.groups.count ? c.groups[g].lrScale : 1
+            if g < c.groups.count, let wd = c.groups[g].weightDecay { settings.weightDecay = wd }
+            let inner = try optimizer(settings, parameters: indices.map { named[$0].1 })
+            groups.append(ParameterGroups.Group(optimizer: inner, learningRateScale: Float(scale), indices: indices))
+        }
+        return ParameterGroups(parameters: named.map(\.1), groups: groups, learningRate: Float(c.lr))
+    }
+
     public static func optimizer(_ c: OptimizerConfig, parameters: [Tensor]) throws -> any Optimizer {
         let lr = Float(c.lr), wd = Float(c.weightDecay)
         let betas = (Float(c.betas[0]), Float(c.betas[1]))

@@ -13,10 +13,12 @@ public struct CheckpointEvaluation {
     public var result: EvaluationResult
     public var seconds: Double
     public var notes: [String]
+    /// The test-time augmentation used (the flag's, else the config's `train.tta`).
+    public var tta: TestTimeAugmentation = .none
 
     /// `dataRoot` and `batchSize` override the stored config's `data.root` / `data.eval_batch_size`.
     public static func run(checkpoint path: String, split: DatasetSplit = .test, dataRoot: String? = nil, batchSize: Int? = nil,
-                           device deviceFlag: String? = nil, log: @escaping (String) -> Void = { _ in }) throws -> CheckpointEvaluation {
+                           device deviceFlag: String? = nil, tta: TestTimeAugmentation? = nil, log: @escaping (String) -> Void = { _ in }) throws -> CheckpointEvaluation {
         let checkpoint = try CheckpointReader.read(contentsOf: URL(fileURLWithPath: path))
         var config = try TrainingCheckpoint.config(of: checkpoint, path: path)
         let device = try DeviceSpec.select(flag: deviceFlag, config: config.device).resolve()
@@ -40,11 +42,12 @@ public struct CheckpointEvaluation {
         // In the floating-point mode the model was trained in.
         let result = Denormals.withFlushedToZero(config.train.flushDenormals) {
             Evaluator.evaluate(model, loader: loader, loss: TrainingFactory.loss(config.loss),
-                               classes: data.isRegression ? 0 : data.classNames.count)
+                               classes: data.isRegression ? 0 : data.classNames.count, tta: tta ?? config.train.tta)
         }
         try Trainer.checkGPU(device)
         return CheckpointEvaluation(checkpoint: path, split: split, device: device, examples: loader.sampleCount,
-                                    classNames: data.classNames, result: result, seconds: (clock.now - start).seconds, notes: notes)
+                                    classNames: data.classNames, result: result, seconds: (clock.now - start).seconds, notes: notes,
+                                    tta: tta ?? config.train.tta)
     }
 
     /// Nil when every weight and buffer is finite, else which tensors hold NaN/Inf and how many.

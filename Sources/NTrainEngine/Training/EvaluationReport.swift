@@ -6,6 +6,7 @@ public enum EvaluationReport {
         var o: [String: JSONValue] = [
             "checkpoint": .string(e.checkpoint), "split": .string(e.split.rawValue), "examples": .integer(Int64(e.examples)),
             "device": .string(e.device.description), "seconds": .double(e.seconds), "loss": .double(e.result.loss),
+            "tta": .string(e.tta.rawValue),
         ]
         switch e.result {
         case .classification(let m):
@@ -29,6 +30,7 @@ public enum EvaluationReport {
     public static func text(_ e: CheckpointEvaluation) -> String {
         var s = "checkpoint  \(e.checkpoint)\n"
         s += "split       \(e.split.rawValue) (\(e.examples) examples) on \(e.device), \(String(format: "%.2f", e.seconds)) s\n"
+        if e.tta != .none { s += "tta         \(e.tta.rawValue) (each image's logits averaged with its mirror image's)\n" }
         for note in e.notes { s += "note        \(note)\n" }
         switch e.result {
         case .classification(let m):

@@ -30,7 +30,9 @@ public enum EvaluationResult: Equatable, Sendable {
 
 /// Runs a model over a loader without recording gradients, in eval mode, restoring the mode after.
 public enum Evaluator {
-    public static func evaluate(_ model: Module, loader: DataLoader, loss: Loss, classes: Int,
+    /// With `tta: .flip` the output for each image is the mean of the model's outputs for it and
+    /// for its mirror image (the last axis reversed); loss and metrics are taken on that mean.
+    public static func evaluate(_ model: Module, loader: DataLoader, loss: Loss, classes: Int, tta: TestTimeAugmentation = .none,
                                 progress: (Int, Int) -> Void = { _, _ in }) -> EvaluationResult {
         let wasTraining = model.isTraining
         model.eval()
@@ -42,7 +44,10 @@ public enum Evaluator {
         noGrad {
             for batch in loader.batches(epoch: 0) {
                 // Metrics and the loss are computed on the host from the model's output.
-                let output = model(batch.inputs.to(device)).to(.cpu)
+                let inputs = batch.inputs.to(device)
+                var output = model(inputs)
+                if tta == .flip, inputs.rank == 4 { output = (output + model(inputs.flipped(axis: 3))) * 0.5 }
+                output = output.to(.cpu)
                 let value = loss(output, batch.targets).item()
                 if classes > 0 {
                     classification.add(scores: output, targets: batch.targets, meanLoss: value)

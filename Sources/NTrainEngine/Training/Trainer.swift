@@ -27,7 +27,7 @@ public struct TrainOptions {
 public final class Trainer {
     public let config: ExperimentConfig
     public let data: ExperimentData
-    public let model: Sequential
+    public let model: Module
     public let loss: Loss
     public let optimizer: any Optimizer
     public let scheduler: (any LRScheduler)?
@@ -99,7 +99,7 @@ public final class Trainer {
         if loss.usesClassTargets == data.isRegression {
             throw EngineError.invalidModel("loss \(config.loss.type.rawValue) does not fit the \(config.data.dataset.rawValue) data (\(data.isRegression ? "regression targets" : "class labels")); use \(data.isRegression ? "mse, l1 or smooth_l1" : "cross_entropy or nll")")
         }
-        optimizer = try TrainingFactory.optimizer(config.optimizer, parameters: model.parameters)
+        optimizer = try TrainingFactory.optimizer(config.optimizer, model: model)
         let perEpoch = config.scheduler.interval == .step ? data.train.batchesPerEpoch : 1
         scheduler = config.scheduler.type == .constant ? nil
             : try TrainingFactory.scheduler(config.scheduler, optimizer: optimizer, horizon: config.train.epochs * perEpoch)

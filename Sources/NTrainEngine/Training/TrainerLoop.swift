@@ -104,7 +104,8 @@ extension Trainer {
         if (every > 0 && epoch % every == 0) || epoch == epochs {
             // Every rank evaluates its shard with rank 0's BN statistics (the ones rank 0 saves).
             try GradientAverager.broadcast(model.namedBuffers().map(\.1), group: group)
-            let result = try Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count)
+            let result = try Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count,
+                                               tta: config.train.tta)
                 .summed(over: group)
             try Trainer.checkGPU(device)
             record.set(eval: result)

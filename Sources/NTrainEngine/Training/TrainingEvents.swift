@@ -6,7 +6,7 @@ public struct TrainingStart {
     public var device: Device
     public var deviceRequest: String
     public var runDirectory: String
-    public var modelRows: [(name: String, layer: String, output: Shape, parameters: Int)]
+    public var modelRows: [ModelSummaryRow]
     public var parameterCount: Int
     public var trainExamples: Int
     public var evalExamples: Int

@@ -2,28 +2,34 @@ import NTrainCore
 
 /// Batch normalisation over the channel dimension of [N, C] (1-d) or [N, C, H, W] (2-d) input,
 /// as PyTorch's `nn.BatchNorm1d/2d`: batch statistics in training (updating running statistics
-/// with `momentum`), running statistics in eval.
+/// with `momentum`), running statistics in eval. Without `affine` there is no weight or bias
+/// (PyTorch's `affine=False`): the output is the normalised input.
 public final class BatchNorm: Module {
     public let features: Int
     public let spatial: Bool
     public let eps: Float
     public let momentum: Float
-    public let weight: Tensor
-    public let bias: Tensor
+    /// The per-channel scale and shift; nil without `affine`.
+    public let weight: Tensor?
+    public let bias: Tensor?
     public let runningMean: Tensor
     public let runningVar: Tensor
     /// Counts training batches, as PyTorch's `num_batches_tracked` (kept for state-dict parity).
     public let batchesTracked: Tensor
 
-    public init(features: Int, spatial: Bool, eps: Float = 1e-5, momentum: Float = 0.1) {
+    public init(features: Int, spatial: Bool, eps: Float = 1e-5, momentum: Float = 0.1, affine: Bool = true) {
         self.features = features
         self.spatial = spatial
         self.eps = eps
         self.momentum = momentum
-        weight = Tensor.ones([features])
-        weight.requiresGrad = true
-        bias = Tensor.zeros([features])
-        bias.requiresGrad = true
+        if affine {
+            let weight = Tensor.ones([features]), bias = Tensor.zeros([features])
+            weight.requiresGrad = true
+            bias.requiresGrad = true
+            (self.weight, self.bias) = (weight, bias)
+        } else {
+            (weight, bias) = (nil, nil)
+        }
         runningMean = Tensor.zeros([features])
         runningVar = Tensor.ones([features])
         batchesTracked = Tensor.zeros([], dtype: .int64)
@@ -43,9 +49,12 @@ public final class BatchNorm: Module {
         return input
     }
 
-    public override var localParameters: [(String, Tensor)] { [("weight", weight), ("bias", bias)] }
+    public override var localParameters: [(String, Tensor)] {
+        guard let weight, let bias else { return [] }
+        return [("weight", weight), ("bias", bias)]
+    }
     public override var localBuffers: [(String, Tensor)] {
         [("running_mean", runningMean), ("running_var", runningVar), ("num_batches_tracked", batchesTracked)]
     }
-    public override var summary: String { "BatchNorm\(spatial ? "2d" : "1d")(\(features))" }
+    public override var summary: String { "BatchNorm\(spatial ? "2d" : "1d")(\(features)\(weight == nil ? ", affine: false" : ""))" }
 }
