@@ -112,13 +112,20 @@ final class TrainingReporter: TrainingObserver {
             if let p = s.bestCheckpoint { o["best_checkpoint"] = .string(p) }
             if let a = last?.evalAccuracy { o["eval_accuracy"] = .double(a) }
             if let l = last?.evalLoss { o["eval_loss"] = .double(l) }
+            if let t = s.test {
+                o["test_loss"] = .double(t.loss)
+                if let a = t.value(of: .accuracy) { o["test_accuracy"] = .double(a) }
+            }
             emit(o)
             return
         }
         var text = "\(s.ending == .completed ? "done" : s.ending == .earlyStopped ? "stopped early" : "interrupted"): \(s.progress.epoch) epochs, \(s.progress.step) steps"
         if s.progress.skippedSteps > 0 { text += ", \(s.progress.skippedSteps) skipped (NaN/Inf)" }
-        if let a = last?.evalAccuracy { text += String(format: "; eval accuracy %.2f%%", a * 100) }
+        if let a = last?.evalAccuracy { text += String(format: "; %@ accuracy %.2f%%", s.test == nil ? "eval" : "validation", a * 100) }
         if let m = last?.evalMSE { text += String(format: "; eval mse %.5f", m) }
+        if let t = s.test {
+            text += t.value(of: .accuracy).map { String(format: "; test accuracy %.2f%%", $0 * 100) } ?? String(format: "; test loss %.5f", t.loss)
+        }
         line(text)
         if let p = s.bestCheckpoint { line("best       \(p)") }
         if let p = s.lastCheckpoint { line("last       \(p)") }

@@ -43,6 +43,15 @@ final class ShapeOpsTests: XCTestCase {
         XCTAssertEqual(Tensor.concat([a, b], axis: -1).shape, [2, 3])
     }
 
+    func testFlipReversesOneAxis() {
+        let x = Tensor(shape: [2, 1, 2, 3], scalars: (0..<12).map(Float.init))
+        XCTAssertEqual(x.flipped(axis: 3).scalars, [2, 1, 0, 5, 4, 3, 8, 7, 6, 11, 10, 9])
+        XCTAssertEqual(x.flipped(axis: 2).scalars, [3, 4, 5, 0, 1, 2, 9, 10, 11, 6, 7, 8])
+        XCTAssertEqual(x.flipped(axis: 0).scalars, [6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5])
+        XCTAssertEqual(x.flipped(axis: -1).flipped(axis: -1).scalars, x.scalars)
+        XCTAssertEqual(Tensor(shape: [3], scalars: [1, 2, 3]).flipped(axis: 0).scalars, [3, 2, 1])
+    }
+
     func testGradients() {
         var rng = RandomGenerator(seed: 41)
         for trial in 0..<3 {
@@ -58,6 +67,7 @@ final class ShapeOpsTests: XCTestCase {
                 Tensor.concat($0, axis: 1)
             }
             assertGradients([rng.tensor(shape)], "concat self") { Tensor.concat([$0[0], $0[0]], axis: 2) }
+            assertGradients([rng.tensor(shape)], "flip \(shape)") { $0[0].flipped(axis: trial - 1) * $0[0] }
         }
     }
 }

@@ -48,6 +48,15 @@ public enum Activation: String, Codable, CaseIterable, Sendable {
 /// to right), as airbench's and timm's evaluation do.
 public enum TestTimeAugmentation: String, Codable, CaseIterable, Sendable { case none, flip }
 
+/// A conv layer's own weight initialisation. `dirac`: the first min(out, in) filters pass their
+/// input channel through unchanged (PyTorch's `nn.init.dirac_`, airbench's identity init), the
+/// rest keep the model's init. `patch_whitening`: the first layer's filters whiten the image's
+/// patches, computed from the first 5,000 training images before training (airbench).
+public enum ConvInit: String, Codable, CaseIterable, Sendable {
+    case dirac
+    case patchWhitening = "patch_whitening"
+}
+
 /// How a `branches` block merges its paths: elementwise sum, or concatenation along the channels.
 public enum BranchMerge: String, Codable, CaseIterable, Sendable { case add, concat }
 

@@ -59,6 +59,8 @@ public enum LayerSpec: Codable, Equatable, Sendable {
         public var dilation = IntPair(1)
         public var groups = 1
         public var bias = true
+        /// This layer's weight initialisation instead of the model's `init` (nil).
+        public var initialization: ConvInit? = nil
 
         public init(out: Int, kernel: IntPair) {
             self.out = out
@@ -127,7 +129,7 @@ public enum LayerSpec: Codable, Equatable, Sendable {
                 [
                     "out": .integer(.channels), "kernel": .pair(.atLeastOne), "stride": .pair(.atLeastOne),
                     "padding": .pair(.nonNegative), "dilation": .pair(.atLeastOne), "groups": .integer(.atLeastOne),
-                    "bias": .bool,
+                    "bias": .bool, "init": .nullable(.choice(ConvInit.self)),
                 ], required: ["out", "kernel"]),
             "max_pool2d": pool, "avg_pool2d": pool,
             "batch_norm1d": norm, "batch_norm2d": norm,
@@ -164,6 +166,7 @@ public enum LayerSpec: Codable, Equatable, Sendable {
             o.dilation = try a.value("dilation", default: o.dilation)
             o.groups = try a.value("groups", default: o.groups)
             o.bias = try a.value("bias", default: o.bias)
+            o.initialization = try a.optional("init")
             guard o.out % o.groups == 0 else { throw a.error("groups", "out (\(o.out)) must be divisible by groups (\(o.groups))") }
             self = .conv2d(o)
         case "max_pool2d", "avg_pool2d":
@@ -217,6 +220,7 @@ public enum LayerSpec: Codable, Equatable, Sendable {
             try a.put("dilation", o.dilation)
             try a.put("groups", o.groups)
             try a.put("bias", o.bias)
+            if let i = o.initialization { try a.put("init", i) }
         case .maxPool2d(let o), .avgPool2d(let o):
             try a.put("kernel", o.kernel)
             try a.put("stride", o.stride)

@@ -7,6 +7,11 @@ public struct ExperimentData {
     public let train: DataLoader
     /// Test split (or the held-out validation fraction of the training set).
     public let eval: DataLoader
+    /// With a validation fraction: the test split, evaluated once training ends (nil otherwise).
+    public var test: DataLoader? = nil
+    /// The first `count` training images with the eval transforms only (no augmentation), as one
+    /// batch: what data-dependent initialisation (patch whitening) reads. Nil for regression data.
+    public var unaugmentedTrain: ((Int) throws -> Tensor)? = nil
     /// One example's shape: [C, H, W] for images (after transforms), [F] for features.
     public let inputShape: Shape
     /// Class names; empty for regression.
@@ -25,23 +30,35 @@ public enum DataFactory {
     public static func make(_ config: DataConfig, seed: UInt64, evalSplit: DatasetSplit = .test,
                             log: @escaping (String) -> Void = { _ in }) throws -> ExperimentData {
         let transforms = config.transforms.map(transform)
-        func loaders(train fullTrain: ImageDataset, eval fullEval: ImageDataset, notes: [String]) throws -> ExperimentData {
+        func loaders(train fullTrain: ImageDataset, eval fullEval: ImageDataset, test: ImageDataset?, notes: [String]) throws -> ExperimentData {
             let train = config.limit.map { fullTrain.prefix($0) } ?? fullTrain
             let eval = config.evalLimit.map { fullEval.prefix($0) } ?? fullEval
             let trainLoader = try DataLoader(images: train, transforms: transforms, batchSize: config.batchSize,
                                              shuffle: config.shuffle, dropLast: config.dropLast, seed: seed, training: true)
             let evalLoader = try DataLoader(images: eval, transforms: transforms, batchSize: config.evalBatchSize,
                                             shuffle: false, dropLast: false, seed: seed, training: false)
-            return ExperimentData(train: trainLoader, eval: evalLoader, inputShape: Shape(evalLoader.sampleShape),
-                                  classNames: train.classNames, notes: notes)
+            var data = ExperimentData(train: trainLoader, eval: evalLoader, inputShape: Shape(evalLoader.sampleShape),
+                                      classNames: train.classNames, notes: notes)
+            data.unaugmentedTrain = { count in
+                let first = train.prefix(Swift.min(count, train.count))
+                let loader = try DataLoader(images: first, transforms: transforms, batchSize: first.count, shuffle: false,
+                                            dropLast: false, seed: seed, training: false)
+                return loader.batch(epoch: 0, index: 0).inputs
+            }
+            if let test {
+                let limited = config.evalLimit.map { test.prefix($0) } ?? test
+                data.test = try DataLoader(images: limited, transforms: transforms, batchSize: config.evalBatchSize,
+                                           shuffle: false, dropLast: false, seed: seed, training: false)
+            }
+            return data
         }
         switch config.dataset {
         case .mnist, .fashionMNIST, .cifar10:
             let kind: DatasetKind = config.dataset == .mnist ? .mnist : config.dataset == .cifar10 ? .cifar10 : .fashionMNIST
             let root = DatasetRoot.resolve(explicit: config.root)
             let train = try loadOrDownload(kind, split: .train, root: root, log: log)
-            let (fit, eval, note) = try split(train, config.validation, evalSplit) { try loadOrDownload(kind, split: evalSplit, root: root, log: log) }
-            return try loaders(train: fit, eval: eval, notes: eval.notes + note)
+            let (fit, eval, test, note) = try split(train, config.validation, evalSplit) { try loadOrDownload(kind, split: evalSplit, root: root, log: log) }
+            return try loaders(train: fit, eval: eval, test: test, notes: (test ?? eval).notes + note)
         case .random:
             let o = config.random ?? RandomDataOptions()
             guard o.shape.count == 3 else { throw EngineError.invalidData("data.random.shape must be [C, H, W], got \(o.shape)") }
@@ -51,19 +68,19 @@ public enum DataFactory {
                     + "\(ModelMemoryEstimate.format(bytes)) of data, over the 4 GiB limit for generated data; lower data.random.count or the shape")
             }
             let train = try SyntheticDatasets.randomImages(count: o.count, channels: o.shape[0], height: o.shape[1], width: o.shape[2], classes: o.classes, seed: seed)
-            let (fit, eval, note) = try split(train, config.validation, evalSplit) {
+            let (fit, eval, test, note) = try split(train, config.validation, evalSplit) {
                 try SyntheticDatasets.randomImages(count: o.testCount, channels: o.shape[0], height: o.shape[1], width: o.shape[2], classes: o.classes, seed: seed &+ 1)
             }
-            return try loaders(train: fit, eval: eval, notes: note)
+            return try loaders(train: fit, eval: eval, test: test, notes: note)
         case .imageCSV:
             guard let o = config.imageCSV else { throw EngineError.invalidData("data.image_csv.path is required for the image_csv dataset") }
             let train = try ImageCSVDataset.load(csvPath: o.path, classes: o.classes)
-            let (fit, eval, note) = try split(train, config.validation, evalSplit) {
+            let (fit, eval, test, note) = try split(train, config.validation, evalSplit) {
                 guard let testPath = o.testPath else { return train }
                 return try ImageCSVDataset.load(csvPath: testPath, classes: o.classes ?? train.classCount)
             }
             let extra = config.validation == nil && o.testPath == nil ? ["no data.image_csv.test_path: evaluating on the training images"] : []
-            return try loaders(train: fit, eval: eval, notes: note + extra)
+            return try loaders(train: fit, eval: eval, test: o.testPath == nil ? nil : test, notes: note + extra)
         case .syntheticLinear:
             let o = config.syntheticLinear ?? SyntheticLinearOptions()
             let range = Float(o.range[0])...Float(o.range[1])
@@ -82,16 +99,17 @@ public enum DataFactory {
 
     /// Holds out the last `fraction` of `train` for evaluation, or evaluates on `testSet()` (on the
     /// training set itself for `evalSplit == .train`, without augmentation).
+    /// With a fraction, the test set is returned too, for the evaluation after training.
     private static func split(_ train: ImageDataset, _ fraction: Double?, _ evalSplit: DatasetSplit,
-                              testSet: () throws -> ImageDataset) throws -> (ImageDataset, ImageDataset, [String]) {
-        guard let fraction else { return (train, evalSplit == .train ? train : try testSet(), []) }
+                              testSet: () throws -> ImageDataset) throws -> (ImageDataset, ImageDataset, ImageDataset?, [String]) {
+        guard let fraction else { return (train, evalSplit == .train ? train : try testSet(), nil, []) }
         let held = Int((Double(train.count) * fraction).rounded())
         guard held >= 1, held < train.count else {
             throw EngineError.invalidData("data.validation = \(fraction) leaves no training or no validation examples out of \(train.count)")
         }
         let keep = train.count - held
-        return (subset(train, 0..<keep), subset(train, keep..<train.count),
-                ["validation: the last \(held) of \(train.count) training examples (data.validation = \(fraction))"])
+        return (subset(train, 0..<keep), subset(train, keep..<train.count), try testSet(),
+                ["validation: the last \(held) of \(train.count) training examples (data.validation = \(fraction)); the test split is evaluated once training ends"])
     }
 
     static func subset(_ d: ImageDataset, _ range: Range<Int>) -> ImageDataset {

@@ -45,9 +45,22 @@ struct LayerTreeBuilder {
             case let .linear(out, bias):
                 return Linear(shape.dims.dropFirst().reduce(1, *), out, bias: bias, initializer: initializer, generator: &generator)
             case .conv2d(let o):
-                return try Conv2d(channels, o.out, kernel: (o.kernel.first, o.kernel.second), stride: (o.stride.first, o.stride.second),
-                                  padding: (o.padding.first, o.padding.second), dilation: (o.dilation.first, o.dilation.second),
-                                  groups: o.groups, bias: o.bias, initializer: initializer, generator: &generator)
+                let conv = try Conv2d(channels, o.out, kernel: (o.kernel.first, o.kernel.second), stride: (o.stride.first, o.stride.second),
+                                      padding: (o.padding.first, o.padding.second), dilation: (o.dilation.first, o.dilation.second),
+                                      groups: o.groups, bias: o.bias, initializer: initializer, generator: &generator)
+                switch o.initialization {
+                case .dirac?:
+                    guard o.groups == 1 else { throw EngineError.invalidModel("\(path).conv2d.init: dirac needs groups 1") }
+                    PatchWhitening.diracInitialize(conv)
+                case .patchWhitening?:
+                    let patch = channels * o.kernel.first * o.kernel.second
+                    guard path == "model.layers[0]", o.groups == 1, o.dilation == IntPair(1, 1), o.out == 2 * patch else {
+                        throw EngineError.invalidModel("\(path).conv2d.init: patch_whitening is for the first layer (model.layers[0]) "
+                            + "with groups 1, dilation 1 and out = 2 x channels x kernel area = \(2 * patch) here (got out \(o.out))")
+                    }
+                case nil: break
+                }
+                return conv
             case .maxPool2d(let o), .avgPool2d(let o):
                 let kind: Pool2d.Kind = { if case .maxPool2d = spec { return .max } else { return .average } }()
                 return try Pool2d(kind, kernel: (o.kernel.first, o.kernel.second), stride: (o.stride.first, o.stride.second),

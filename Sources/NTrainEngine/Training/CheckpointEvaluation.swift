@@ -23,6 +23,8 @@ public struct CheckpointEvaluation {
         var config = try TrainingCheckpoint.config(of: checkpoint, path: path)
         let device = try DeviceSpec.select(flag: deviceFlag, config: config.device).resolve()
         if let dataRoot { config.data.root = dataRoot }
+        // A training run's validation fraction is for choosing best.mge; eval reads the whole split asked for.
+        config.data.validation = nil
         if let batchSize {
             guard batchSize >= 1 else { throw EngineError.invalidData("--batch-size must be at least 1, got \(batchSize)") }
             config.data.evalBatchSize = batchSize

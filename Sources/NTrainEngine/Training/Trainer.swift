@@ -84,6 +84,7 @@ public final class Trainer {
         if group.size > 1 {
             try data.train.use(DataShard(rank: group.rank, count: group.size, padded: true))
             try data.eval.use(DataShard(rank: group.rank, count: group.size, padded: false))
+            try data.test?.use(DataShard(rank: group.rank, count: group.size, padded: false))
         }
         // Before any weight is allocated: an oversized model is a config error, not an abort.
         memoryEstimate = ModelMemoryEstimate.of(config.model, input: data.inputShape, outputs: data.outputCount,
@@ -92,6 +93,7 @@ public final class Trainer {
         model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: seed)
         try ModelFactory.checkTrainingBatches(model, config: config.model, input: data.inputShape, batchSize: config.data.batchSize,
                                               sampleCount: data.train.shardSampleCount, dropLast: data.train.dropLast)
+        try Trainer.initializeFromData(model, config: config.model, data: data)
         // Parameters move in place, so the optimizer, weight loading and resume below see the GPU copies.
         model.to(device)
         try Trainer.checkGPU(device)
@@ -194,16 +196,41 @@ public final class Trainer {
             }
             if shouldStopEarly() {
                 observer?.note("early stopping: \(config.train.earlyStopping!.monitor.rawValue) did not improve for \(progress.epochsWithoutImprovement) epochs")
-                return summary(.earlyStopped)
+                return summary(.earlyStopped, test: try evaluateTestSplit())
             }
         }
-        return summary(.completed)
+        return summary(.completed, test: try evaluateTestSplit())
     }
 
-    private func summary(_ ending: TrainingSummary.Ending) -> TrainingSummary {
+    private func summary(_ ending: TrainingSummary.Ending, test: EvaluationResult? = nil) -> TrainingSummary {
         let fm = FileManager.default
         return TrainingSummary(ending: ending, progress: progress, runDirectory: runDirectory.url.path,
                                lastCheckpoint: fm.fileExists(atPath: runDirectory.lastURL.path) ? runDirectory.lastURL.path : nil,
-                               bestCheckpoint: fm.fileExists(atPath: runDirectory.bestURL.path) ? runDirectory.bestURL.path : nil)
+                               bestCheckpoint: fm.fileExists(atPath: runDirectory.bestURL.path) ? runDirectory.bestURL.path : nil,
+                               test: test)
+    }
+
+    /// Patch whitening of `model.layers[0]` (`"init": "patch_whitening"`) from the first 5,000
+    /// training images, before any weights are loaded or resumed over it.
+    static func initializeFromData(_ model: Module, config: ModelConfig, data: ExperimentData) throws {
+        guard case .conv2d(let o)? = config.layers?.first, o.initialization == .patchWhitening,
+              let conv = (model as? Sequential)?.layers.first?.1 as? Conv2d else { return }
+        guard let sample = data.unaugmentedTrain else {
+            throw EngineError.invalidModel("model.layers[0].conv2d.init: patch_whitening needs image data")
+        }
+        let images = try sample(5000)
+        conv.weight.assign(Tensor(shape: conv.weight.shape, scalars: PatchWhitening.filters(images: images, kernel: conv.kernel)))
+    }
+
+    /// With `data.validation`, epochs are evaluated on the held-out part of the training set and
+    /// the test split once, here, with the final weights (summed over the ranks' shards).
+    private func evaluateTestSplit() throws -> EvaluationResult? {
+        guard let test = data.test else { return nil }
+        let result = try Evaluator.evaluate(model, loader: test, loss: loss, classes: data.isRegression ? 0 : data.classNames.count,
+                                            tta: config.train.tta).summed(over: group)
+        try Trainer.checkGPU(device)
+        let text = result.value(of: .accuracy).map { String(format: "accuracy %.2f%%", $0 * 100) } ?? String(format: "loss %.4f", result.loss)
+        runDirectory.log("test split (final weights, \(test.sampleCount) examples): \(text)")
+        return result
     }
 }

@@ -50,4 +50,6 @@ public struct TrainingSummary {
     public var runDirectory: String
     public var lastCheckpoint: String?
     public var bestCheckpoint: String?
+    /// The test split's result with the final weights, when epochs were evaluated on `data.validation`.
+    public var test: EvaluationResult? = nil
 }
