@@ -77,8 +77,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True, help="folder holding the release ntrain and ntrain-bench")
     ap.add_argument("--runs", type=int, default=3)
-    ap.add_argument("--only", default="1,2,3,4,5,6,8", help="workload numbers, e.g. 1,5 (8: MPI, ntrain only)")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8", help="workload numbers, e.g. 1,5 (8: MPI, ntrain only)")
     ap.add_argument("--markdown", help="also write the table as Markdown to this file")
+    ap.add_argument("--recipe-images", type=int, default=10240, help="workload 7: training images per timed epoch (50000: a whole epoch)")
+    ap.add_argument("--torch-compile", action="store_true", help="workload 7: time PyTorch with torch.compile (compilation untimed)")
     ap.add_argument("--quiet", type=float, default=0.15,
                     help="before each measurement wait until other processes use less than this fraction of the CPUs")
     ap.add_argument("--max-wait", type=float, default=300, help="seconds to wait for --quiet before timing anyway")
@@ -113,6 +115,10 @@ def main():
          [bench, "infer", "1000"], [py, torch_script, "infer", "1000"]),
         (6, "cold start: eval a LeNet checkpoint on 10,000 images", "wall s", 3.0,
          [ntrain, "eval", os.path.join(ckpt_dir, "last.mge"), "--json"], [py, torch_script, "coldstart", torch_weights]),
+        (7, f"CIFAR-10 residual recipe train, batch 512, first {args.recipe_images:,} images", "images/s", 2.0,
+         [bench, "train", cfg("cifar10-resnet.json"), os.path.join(work, "w7"), "1", f"data.limit={args.recipe_images}",
+          "data.validation=null", "train.eval_every=0", "train.tta=none"],
+         [py, torch_script, "resnet", str(args.recipe_images)] + (["--compile"] if args.torch_compile else [])),
     ]
     # Workload 6 needs workload 1's checkpoints.
     if 6 in only and 1 not in only:

@@ -11,7 +11,7 @@ of the peak RSS on both sides).
 BENCH_DEVICE=cuda runs the training workloads on the GPU (eager mode, synchronised per step by
 loss.item(), as ntrain's trainer reads each step's loss).
 
-usage: bench_torch.py lenet|lenet5|cifar|convbn RANDOM_DATA|infer|coldstart WEIGHTS [--save WEIGHTS]
+usage: bench_torch.py lenet|lenet5|cifar|convbn RANDOM_DATA|infer|coldstart WEIGHTS|resnet [IMAGES] [--compile] [--save WEIGHTS]
 """
 import gzip
 import json
@@ -168,6 +168,83 @@ def train(name, model, opt, x, y, batch, epochs, drop_last, save=None, test=None
     result("train:" + name, images, seconds, train_loss=total / steps, eval_accuracy=accuracy, device=str(DEVICE))
 
 
+class Residual(nn.Module):
+    def __init__(self, body):
+        super().__init__()
+        self.body = body
+
+    def forward(self, x):
+        return x + self.body(x)
+
+
+def recipe_net():
+    """configs/cifar10-resnet.json: a 2x2 whitening conv (frozen weights), three groups of
+    conv -> max-pool -> BN -> GELU -> residual(conv -> BN -> GELU), max-pool, linear, x 1/9."""
+    def group(cin, cout):
+        return [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.MaxPool2d(2), nn.BatchNorm2d(cout, eps=1e-12), nn.GELU(),
+                Residual(nn.Sequential(nn.Conv2d(cout, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout, eps=1e-12), nn.GELU()))]
+    net = nn.Sequential(nn.Conv2d(3, 24, 2), nn.GELU(), *group(24, 64), *group(64, 256), *group(256, 256),
+                        nn.MaxPool2d(3), nn.Flatten(), nn.Linear(256, 10, bias=False))
+    net[0].weight.requires_grad = False
+    return net
+
+
+def train_recipe(images, compiled):
+    """Workload 7: training steps of the CIFAR residual recipe with its optimizer (Nesterov SGD,
+    parameter groups: BN biases at 64x lr, BN weights frozen), label smoothing 0.2, random crop
+    (padding 2) and flip done per batch on tensors, batch 512, on the first IMAGES images."""
+    cfg = json.load(open(os.path.join(os.path.dirname(__file__), "..", "configs", "cifar10-resnet.json")))
+    batch = cfg["data"]["batch_size"]
+    x, y = cifar_train()
+    x, y = x[:images], y[:images]
+    mean = torch.tensor(cfg["data"]["transforms"][2]["normalize"]["mean"]).view(1, 3, 1, 1)
+    std = torch.tensor(cfg["data"]["transforms"][2]["normalize"]["std"]).view(1, 3, 1, 1)
+    x = ((x * 0.5 + 0.5) - mean) / std
+    torch.manual_seed(1)
+    net = recipe_net()
+    o = cfg["optimizer"]
+    bn_bias = [p for m in net.modules() if isinstance(m, nn.BatchNorm2d) for p in [m.bias]]
+    for m in net.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.weight.requires_grad = False
+    ids = {id(p) for p in bn_bias}
+    rest = [p for p in net.parameters() if p.requires_grad and id(p) not in ids]
+    opt = torch.optim.SGD([{"params": bn_bias, "lr": o["lr"] * 64, "weight_decay": o["groups"][1]["weight_decay"]},
+                           {"params": rest, "lr": o["lr"], "weight_decay": o["weight_decay"]}],
+                          momentum=o["momentum"], nesterov=True)
+    model = torch.compile(net) if compiled else net
+    model.train()
+    n = len(x)
+    steps = (n + batch - 1) // batch
+    g = torch.Generator().manual_seed(1)
+
+    def augment(xb):
+        padded = F.pad(xb, (2, 2, 2, 2))
+        offsets = torch.randint(0, 5, (len(xb), 2), generator=g)
+        out = torch.stack([padded[i, :, a:a + 32, b:b + 32] for i, (a, b) in enumerate(offsets.tolist())])
+        flip = torch.rand(len(xb), generator=g) < 0.5
+        return torch.where(flip.view(-1, 1, 1, 1), out.flip(3), out)
+
+    def epoch():
+        order = torch.randperm(n, generator=g)
+        total = 0.0
+        for s in range(steps):
+            idx = order[s * batch:(s + 1) * batch]
+            out = model(augment(x[idx])) / 9
+            loss = F.cross_entropy(out, y[idx], label_smoothing=0.2)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item()
+        return total / steps
+    if compiled:
+        epoch()  # compilation, untimed
+    start = time.perf_counter()
+    loss = epoch()
+    seconds = time.perf_counter() - start
+    result("train:cifar10-resnet" + ("-compiled" if compiled else ""), n, seconds, train_loss=loss, compiled=compiled)
+
+
 def main():
     args = sys.argv[1:]
     save = None
@@ -224,6 +301,10 @@ def main():
             correct = sum(int((model(x[i:i + 1000]).argmax(1) == y[i:i + 1000]).sum()) for i in range(0, len(x), 1000))
         print(f"accuracy {correct / len(x):.4f}")
         result("coldstart:lenet", len(x), 1.0, accuracy=correct / len(x))
+    elif what == "resnet":
+        compiled = "--compile" in args
+        rest = [a for a in args[1:] if a != "--compile"]
+        train_recipe(int(rest[0]) if rest else 50000, compiled)
     else:
         print(__doc__)
         sys.exit(2)

@@ -9,7 +9,7 @@ final class ShippedConfigsTests: XCTestCase {
         .deletingLastPathComponent().appendingPathComponent("configs")
 
     private static let expected = [
-        "cifar10-cnn", "conv-bn-random", "fashion-mnist-lenet", "lenet-mnist", "lenet5-gelu-mnist", "linear-regression", "mnist-fast",
+        "cifar10-cnn", "cifar10-resnet", "conv-bn-random", "fashion-mnist-lenet", "lenet-mnist", "lenet5-gelu-mnist", "linear-regression", "mnist-fast",
     ]
 
     private func load(_ name: String) throws -> ExperimentConfig {
@@ -75,6 +75,29 @@ final class ShippedConfigsTests: XCTestCase {
         XCTAssertFalse(c.optimizer.nesterov)
         XCTAssertEqual(c.train.epochs, 2)
         XCTAssertEqual(c.train.logEvery, 2000)
+    }
+
+    func testCIFAR10ResidualRecipe() throws {
+        let c = try load("cifar10-resnet")
+        XCTAssertEqual(c.data.dataset, .cifar10)
+        XCTAssertEqual(c.data.batchSize, 512)
+        XCTAssertEqual(c.train.tta, .flip)
+        let layers = try XCTUnwrap(c.model.layers)
+        guard case .conv2d(let first) = layers[0] else { return XCTFail("the first layer is the whitening conv") }
+        XCTAssertEqual(first.initialization, .patchWhitening)
+        XCTAssertEqual(layers.filter { if case .residual = $0 { return true } else { return false } }.count, 3)
+        XCTAssertEqual(c.optimizer.groups.first?.match, ["0.weight"], "the whitening filters stay fixed")
+        XCTAssertEqual(c.optimizer.groups.first?.lrScale, 0)
+        // The triangular schedule (warm up over 20% of the steps, then down) ends on the last step.
+        let validation = try XCTUnwrap(c.data.validation)
+        let trainImages = 50000 - Int((50000 * validation).rounded())
+        let steps = c.train.epochs * Int((Double(trainImages) / Double(c.data.batchSize)).rounded(.up))
+        XCTAssertEqual(c.scheduler.interval, .step)
+        XCTAssertEqual(c.scheduler.milestones, [c.scheduler.schedulers[0].totalIters])
+        XCTAssertEqual(c.scheduler.schedulers.map(\.totalIters).reduce(0, +), steps)
+        XCTAssertEqual(Double(c.scheduler.milestones[0]) / Double(steps), 0.2, accuracy: 0.01)
+        let model = try ModelFactory.make(c.model, input: [3, 32, 32], outputs: 10, seed: 1)
+        XCTAssertEqual(model.parameterCount, 1_972_792)
     }
 
     func testLinearRegressionFollowsMindSporeTutorial() throws {
