@@ -71,6 +71,8 @@ final class GPUTensorOpsTests: GPUTestCase {
         check("transpose", [random([5, 3])]) { $0[0].transposed() }
         check("pad", [x]) { $0[0].padded([(0, 1), (2, 0), (1, 1)], value: 0.5) }
         check("concat", [x, random([2, 1, 4]), random([2, 2, 4])]) { Tensor.concat($0, axis: 1) }
+        check("flip last axis", [x]) { $0[0].flipped(axis: -1) }
+        check("flip axis 1", [x]) { $0[0].flipped(axis: 1) }
         check("max axis 1", [x]) { $0[0].max(axis: 1) }
         check("max axis 2 keeping it", [x]) { $0[0].max(axis: 2, keepDims: true) }
         check("variance", [x]) { $0[0].variance(axes: [0, 2], unbiased: true) }
