@@ -94,6 +94,39 @@ final class TrainCLITests: XCTestCase {
         XCTAssertTrue(metrics.contains("\(accuracy)"), "metrics.csv should record the same eval accuracy \(accuracy)")
     }
 
+    /// A residual model from `model.layers` with a validation split and flip TTA, from the CLI:
+    /// the summary shows the blocks, the end line both accuracies, and eval (with and without
+    /// TTA) reads the test split.
+    func testResidualConfigTrainsWithValidationAndEvaluatesWithTTA() throws {
+        let config = try write("""
+            {"name": "residual", "seed": 2,
+             "data": {"dataset": "random", "count": 200, "test_count": 40, "shape": [3, 8, 8], "classes": 4, "batch_size": 20,
+                      "validation": 0.2, "transforms": [{"scale": 0.00392156862745098}]},
+             "model": {"layers": [{"conv2d": {"out": 8, "kernel": 3, "padding": 1}}, {"relu": {}},
+                                  {"residual": {"body": [{"conv2d": {"out": 8, "kernel": 3, "padding": 1}}, {"batch_norm2d": {}}],
+                                                "activation": "relu"}},
+                                  {"global_avg_pool2d": {}}, {"flatten": {}}, {"linear": {"out": 4}}]},
+             "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9, "weight_decay": 1e-4,
+                           "groups": [{"layers": ["batch_norm"], "weight_decay": 0}]},
+             "train": {"epochs": 2, "tta": "flip"}}
+            """)
+        let run = folder.appendingPathComponent("run").path
+        let train = try CLI.run(["train", config, "--out", run, "--device", "cpux"], timeout: 300)
+        XCTAssertEqual(train.status, 0, train.summary)
+        XCTAssertTrue(train.stdout.contains("Residual(body: Conv2d(8, 8, kernel: 3x3, padding: 1x1) → BatchNorm2d(8); shortcut: identity; then ReLU)"), train.summary)
+        XCTAssertTrue(train.stdout.contains("validation accuracy") && train.stdout.contains("test accuracy"), train.summary)
+        for (flag, tta) in [([String](), "flip"), (["--tta", "none"], "none")] {
+            let eval = try CLI.run(["eval", run + "/last.mge", "--json"] + flag, timeout: 120)
+            XCTAssertEqual(eval.status, 0, eval.summary)
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+            XCTAssertEqual(object["examples"] as? Int, 40, "eval reads the test split")
+            XCTAssertEqual(object["tta"] as? String, tta)
+        }
+        let bad = try CLI.run(["eval", run + "/last.mge", "--tta", "mirror"], timeout: 60)
+        XCTAssertEqual(bad.status, 2, bad.summary)
+        XCTAssertTrue(bad.stderr.contains("--tta must be none or flip"), bad.summary)
+    }
+
     func testSIGKILLMidEpochThenResumeIsBitIdentical() throws {
         let config = try write(randomLeNet)
         let straight = folder.appendingPathComponent("straight").path
