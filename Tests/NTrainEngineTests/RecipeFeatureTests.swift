@@ -60,6 +60,10 @@ final class RecipeFeatureTests: XCTestCase {
                                          options: TrainOptions(out: folder.appendingPathComponent("x").path))) { error in
             XCTAssertTrue("\(error)".contains("model.layers[0].conv2d.init: patch_whitening") && "\(error)".contains("24"), "\(error)")
         }
+        XCTAssertThrowsError(try Trainer(config: try config(firstLayer: #"{"conv2d": {"out": 600, "kernel": 10, "init": "patch_whitening"}}"#),
+                                         options: TrainOptions(out: folder.appendingPathComponent("y").path))) { error in
+            XCTAssertTrue("\(error)".contains("at most 256 values per patch"), "\(error)")
+        }
     }
 
     func testFlipTestTimeAugmentationAveragesTheMirrorImagesLogits() throws {

@@ -54,6 +54,11 @@ struct LayerTreeBuilder {
                     PatchWhitening.diracInitialize(conv)
                 case .patchWhitening?:
                     let patch = channels * o.kernel.first * o.kernel.second
+                    // The eigen-decomposition is O(patch³) per sweep: 256 (e.g. 3 channels, 9x9) takes a second.
+                    guard patch <= 256 else {
+                        throw EngineError.invalidModel("\(path).conv2d.init: patch_whitening of \(o.kernel.first)x\(o.kernel.second) patches of "
+                            + "\(channels) channels needs a \(patch)x\(patch) eigen-decomposition; at most 256 values per patch are supported (use a smaller kernel)")
+                    }
                     guard path == "model.layers[0]", o.groups == 1, o.dilation == IntPair(1, 1), o.out == 2 * patch else {
                         throw EngineError.invalidModel("\(path).conv2d.init: patch_whitening is for the first layer (model.layers[0]) "
                             + "with groups 1, dilation 1 and out = 2 x channels x kernel area = \(2 * patch) here (got out \(o.out))")
