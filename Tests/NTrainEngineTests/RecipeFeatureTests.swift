@@ -113,4 +113,46 @@ final class RecipeFeatureTests: XCTestCase {
         // Without a validation fraction there is no separate test pass.
         XCTAssertNil(try Trainer(config: try config(), options: TrainOptions(out: folder.appendingPathComponent("n").path)).data.test)
     }
+
+    func testModelEMAFollowsTimmsFormula() throws {
+        let bn = BatchNorm(features: 2, spatial: false)
+        let ema = ModelEMA(bn, decay: 0.75)
+        bn.weight!.assign(Tensor(shape: [2], scalars: [3, -1]))
+        bn.runningMean.assign(Tensor(shape: [2], scalars: [4, 8]))
+        bn.batchesTracked.int64Data[0] = 5
+        ema.update(from: bn)
+        let state = Dictionary(uniqueKeysWithValues: ema.state)
+        // 0.75 · 1 + 0.25 · 3 = 1.5, 0.75 · 1 + 0.25 · (−1) = 0.5; running mean from 0: 1 and 2.
+        XCTAssertEqual(state["weight"]!.scalars, [1.5, 0.5])
+        XCTAssertEqual(state["running_mean"]!.scalars, [1, 2])
+        XCTAssertEqual(state["num_batches_tracked"]!.int64Data[0], 5, "integer buffers are copied")
+        // Evaluating with the average puts it in and the live values back.
+        let seen = ema.withAverage(in: bn) { bn.weight!.scalars }
+        XCTAssertEqual(seen, [1.5, 0.5])
+        XCTAssertEqual(bn.weight!.scalars, [3, -1])
+    }
+
+    func testEMAIsEvaluatedSavedAndResumedExactly() throws {
+        let cfg = try config(train: #", "ema": {"decay": 0.9}"#)
+        let full = try Trainer(config: cfg, options: TrainOptions(out: folder.appendingPathComponent("e2").path))
+        let summary = try full.run()
+        let ema = try XCTUnwrap(full.ema)
+        // The checkpoint holds the live weights (model.*) and the average (ema.*); eval uses the average.
+        let path = try XCTUnwrap(summary.lastCheckpoint)
+        let checkpoint = try CheckpointReader.read(contentsOf: URL(fileURLWithPath: path))
+        XCTAssertEqual(checkpoint.tensors(withPrefix: "ema.").count, ema.state.count)
+        let eval = try CheckpointEvaluation.run(checkpoint: path)
+        XCTAssertEqual(eval.result.loss, try XCTUnwrap(summary.progress.history.last?.evalLoss), accuracy: 1e-9)
+        XCTAssertTrue(eval.notes.contains { $0.contains("moving average") })
+        let live = full.model.stateDict().map { $0.1.scalars }
+        XCTAssertNotEqual(live, ema.state.map { $0.1.scalars })
+        // One epoch, then resumed to two: the same average and weights as two epochs straight.
+        var oneEpoch = cfg
+        oneEpoch.train.epochs = 1
+        _ = try Trainer(config: oneEpoch, options: TrainOptions(out: folder.appendingPathComponent("e1").path)).run()
+        let resumed = try Trainer(config: nil, options: TrainOptions(resume: folder.appendingPathComponent("e1").path + "/last.mge", epochs: 2))
+        _ = try resumed.run()
+        XCTAssertEqual(resumed.ema!.state.map { $0.1.scalars }, ema.state.map { $0.1.scalars })
+        XCTAssertEqual(resumed.model.stateDict().map { $0.1.scalars }, live)
+    }
 }

@@ -106,6 +106,25 @@ public struct EarlyStopping: Codable, Equatable, Sendable {
     }
 }
 
+/// `train.ema`: timm's ModelEmaV2 after every optimizer step.
+public struct EMAConfig: Codable, Equatable, Sendable {
+    public var decay = 0.999
+
+    public init(decay: Double = 0.999) { self.decay = decay }
+
+    static let schema: Schema = .object(["decay": .number(.unitExclusive)])
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        decay = try c.value("decay", default: decay)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ConfigKey.self)
+        try c.put("decay", decay)
+    }
+}
+
 /// The `train` section.
 public struct TrainConfig: Codable, Equatable, Sendable {
     public var epochs = 10
@@ -127,6 +146,8 @@ public struct TrainConfig: Codable, Equatable, Sendable {
     public var memoryLimit: Double? = nil
     /// Test-time augmentation of every evaluation (epoch evals, best.mge, `ntrain eval`'s default).
     public var tta: TestTimeAugmentation = .none
+    /// An exponential moving average of the weights, evaluated and saved (nil: none).
+    public var ema: EMAConfig? = nil
 
     public init() {}
 
@@ -135,6 +156,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         "log_every": .integer(.atLeastOne), "eval_every": .integer(.nonNegative),
         "early_stopping": .nullable(EarlyStopping.schema), "nan_policy": .choice(NaNPolicy.self),
         "flush_denormals": .bool, "memory_limit": .nullable(.number(.positive)), "tta": .choice(TestTimeAugmentation.self),
+        "ema": .nullable(EMAConfig.schema),
     ])
 
     public init(from decoder: Decoder) throws {
@@ -149,6 +171,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         flushDenormals = try c.value("flush_denormals", default: flushDenormals)
         memoryLimit = try c.optional("memory_limit")
         tta = try c.value("tta", default: tta)
+        ema = try c.optional("ema")
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -163,6 +186,7 @@ public struct TrainConfig: Codable, Equatable, Sendable {
         try c.put("flush_denormals", flushDenormals)
         try c.putOptional("memory_limit", memoryLimit)
         try c.put("tta", tta)
+        try c.putOptional("ema", ema)
     }
 }
 

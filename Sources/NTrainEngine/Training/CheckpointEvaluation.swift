@@ -33,8 +33,10 @@ public struct CheckpointEvaluation {
         let start = clock.now
         let data = try DataFactory.make(config.data, seed: UInt64(config.seed), evalSplit: split, log: log)
         let model = try ModelFactory.make(config.model, input: data.inputShape, outputs: data.outputCount, seed: UInt64(config.seed))
-        try TrainingCheckpoint.loadModel(model, from: checkpoint, path: path)
+        // The weights training evaluated: the moving average where the run kept one.
+        try TrainingCheckpoint.loadModel(model, from: checkpoint, path: path, preferAverage: true)
         var notes = data.notes
+        if !checkpoint.tensors(withPrefix: "ema.").isEmpty { notes.append("weights: the moving average (train.ema) saved with the checkpoint") }
         if let warning = nonFiniteWarning(model) {
             log("warning: " + warning)
             notes.append(warning)

@@ -34,6 +34,8 @@ public final class Trainer {
     public let device: Device
     /// About how much memory training needs (nil for fixed built-in architectures).
     public let memoryEstimate: ModelMemoryEstimate?
+    /// The moving average of the weights (`train.ema`): what is evaluated, and saved as `ema.*`.
+    public let ema: ModelEMA?
     public internal(set) var progress = TrainingProgress()
     public let runDirectory: RunDirectory
     let observer: TrainingObserver?
@@ -131,6 +133,12 @@ public final class Trainer {
         progress.worldSize = group.size > 1 ? group.size : nil
         // Rank 0's weights (and BN statistics) everywhere: the same start whatever each rank built or read.
         try GradientAverager.broadcast(model.stateDict().map(\.1), group: group)
+        // After the broadcast, so every rank averages the same weights.
+        let average = config.train.ema.map { [model] in ModelEMA(model, decay: Float($0.decay)) }
+        if let average, let (checkpoint, path) = resumeCheckpoint {
+            try TrainingCheckpoint.restore(ema: average, from: checkpoint, path: path)
+        }
+        ema = average
         gradients = GradientAverager(parameters: model.parameters, group: group)
         let runFolder = runURL ?? RunDirectory.defaultURL(name: config.name)
         runDirectory = group.isLeader
@@ -226,8 +234,7 @@ public final class Trainer {
     /// the test split once, here, with the final weights (summed over the ranks' shards).
     private func evaluateTestSplit() throws -> EvaluationResult? {
         guard let test = data.test else { return nil }
-        let result = try Evaluator.evaluate(model, loader: test, loss: loss, classes: data.isRegression ? 0 : data.classNames.count,
-                                            tta: config.train.tta).summed(over: group)
+        let result = try evaluate(on: test)
         try Trainer.checkGPU(device)
         let text = result.value(of: .accuracy).map { String(format: "accuracy %.2f%%", $0 * 100) } ?? String(format: "loss %.4f", result.loss)
         runDirectory.log("test split (final weights, \(test.sampleCount) examples): \(text)")

@@ -50,6 +50,7 @@ extension Trainer {
                     case nil: break
                     }
                     optimizer.step()
+                    ema?.update(from: model)
                     progress.optimizerSteps += 1
                     if config.scheduler.interval == .step, let scheduler, !scheduler.needsMetric { scheduler.step() }
                 }
@@ -104,9 +105,7 @@ extension Trainer {
         if (every > 0 && epoch % every == 0) || epoch == epochs {
             // Every rank evaluates its shard with rank 0's BN statistics (the ones rank 0 saves).
             try GradientAverager.broadcast(model.namedBuffers().map(\.1), group: group)
-            let result = try Evaluator.evaluate(model, loader: data.eval, loss: loss, classes: data.isRegression ? 0 : data.classNames.count,
-                                               tta: config.train.tta)
-                .summed(over: group)
+            let result = try evaluate(on: data.eval)
             try Trainer.checkGPU(device)
             record.set(eval: result)
             evaluation = result
@@ -165,13 +164,21 @@ extension Trainer {
         return progress.epochsWithoutImprovement >= early.patience && progress.epoch < epochs
     }
 
+    /// `loader` evaluated (summed over the ranks' shards) with the configured TTA, on the moving
+    /// average of the weights when there is one.
+    func evaluate(on loader: DataLoader) throws -> EvaluationResult {
+        let classes = data.isRegression ? 0 : data.classNames.count
+        let run = { Evaluator.evaluate(self.model, loader: loader, loss: self.loss, classes: classes, tta: self.config.train.tta) }
+        return try (ema.map { $0.withAverage(in: model, run) } ?? run()).summed(over: group)
+    }
+
     /// Writes last.mge (and the epoch/best files); returns the last.mge path.
     @discardableResult
     func saveCheckpoint(epochFile: Int?, best: Bool) throws -> String {
         guard runDirectory.writes else { return runDirectory.lastURL.path }
         try Trainer.checkGPU(device)  // never save weights a failed GPU op left undefined
         let checkpoint = try TrainingCheckpoint.make(config: config, model: model, optimizer: optimizer, scheduler: scheduler,
-                                                     progress: progress, device: device, data: data)
+                                                     progress: progress, device: device, data: data, ema: ema)
         let bytes = try CheckpointWriter.encode(checkpoint, file: runDirectory.lastURL.path)
         try runDirectory.save(bytes, epochFile: epochFile, best: best, keepLast: config.checkpoint.keepLast)
         return runDirectory.lastURL.path

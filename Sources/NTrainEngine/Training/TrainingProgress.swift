@@ -47,11 +47,12 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
 /// (config, progress, optimizer and scheduler state, device, version).
 public enum TrainingCheckpoint {
     public static func make(config: ExperimentConfig, model: Module, optimizer: any Optimizer, scheduler: (any LRScheduler)?,
-                            progress: TrainingProgress, device: Device, data: ExperimentData) throws -> Checkpoint {
+                            progress: TrainingProgress, device: Device, data: ExperimentData, ema: ModelEMA? = nil) throws -> Checkpoint {
         let optState = optimizer.stateDict()
         // Checkpoints hold host tensors whatever the training device (device-independent files).
         var tensors: [(name: String, tensor: Tensor)] = model.stateDict().map { ("model." + $0.0, $0.1.to(.cpu)) }
         tensors += optState.tensors.keys.sorted().map { ("optimizer." + $0, optState.tensors[$0]!.to(.cpu)) }
+        tensors += (ema?.state ?? []).map { ("ema." + $0.0, $0.1.to(.cpu)) }
         var metadata: [String: JSONValue] = [
             "format": "ntrain-checkpoint",
             "config": config.jsonValue,
@@ -80,13 +81,27 @@ public enum TrainingCheckpoint {
         return try ExperimentConfig.decode(tree, file: path + " (metadata.config)")
     }
 
-    /// Copies the `model.*` tensors into `model` (exact names and shapes).
-    public static func loadModel(_ model: Module, from checkpoint: Checkpoint, path: String) throws {
-        let state = Dictionary(checkpoint.tensors(withPrefix: "model.").map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+    /// Copies the `model.*` tensors into `model` (exact names and shapes); with `preferAverage`,
+    /// the `ema.*` tensors (the moving average of `train.ema`) where the checkpoint has them.
+    public static func loadModel(_ model: Module, from checkpoint: Checkpoint, path: String, preferAverage: Bool = false) throws {
+        let averaged = checkpoint.tensors(withPrefix: "ema.")
+        let chosen = preferAverage && !averaged.isEmpty ? averaged : checkpoint.tensors(withPrefix: "model.")
+        let state = Dictionary(chosen.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
         do {
             try model.load(stateDict: state)
         } catch let error as ModuleError {
             throw EngineError.unusableCheckpoint(path: path, reason: error.description)
+        }
+    }
+
+    /// Restores the moving average for `--resume` (a checkpoint without one restarts it at the weights).
+    public static func restore(ema: ModelEMA, from checkpoint: Checkpoint, path: String) throws {
+        let saved = checkpoint.tensors(withPrefix: "ema.")
+        guard !saved.isEmpty else { return }
+        do {
+            try ema.load(Dictionary(saved.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a }))
+        } catch let error as ModuleError {
+            throw EngineError.unusableCheckpoint(path: path, reason: "ema: \(error)")
         }
     }
 
