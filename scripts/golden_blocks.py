@@ -4,7 +4,8 @@
 - a whole CIFAR ResNet-20 (He et al.; width 4 so the fixture stays small) in training mode:
   logits, cross-entropy loss with label smoothing, every parameter gradient and the batch-norm
   running statistics after the step;
-- torch.optim.SGD with two parameter groups (their own lr and weight_decay, Nesterov momentum).
+- torch.optim.SGD with two parameter groups (their own lr and weight_decay, Nesterov momentum);
+- OneCycleLR's learning rate at every step (cycle_momentum=False), cos and linear, two and three phases.
 
 Weights and inputs come from a formula both sides compute (`value(i, j)` below, in double, then
 rounded to float32), so only PyTorch's results are stored. Parameter names are ntrain's
@@ -117,6 +118,23 @@ for step in range(4):
     steps.append([t(p) for p in ps])
 out["sgd_groups"] = {"shapes": shapes, "init_seed": 2000, "grad_seed": 3000, "base_lr": 0.05, "lr_scale": [4.0, 1.0],
                      "weight_decay": [0.0, 0.1], "momentum": 0.9, "params": steps}
+
+one_cycle = []
+for total, pct, div, final, anneal, three in [(20, 0.3, 25.0, 1e4, "cos", False), (17, 0.25, 10.0, 100.0, "linear", False),
+                                              (30, 0.3, 25.0, 1e4, "cos", True), (50, 0.2, 5.0, 1e3, "linear", True)]:
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.5)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=total, pct_start=pct, div_factor=div,
+                                                final_div_factor=final, anneal_strategy=anneal, three_phase=three,
+                                                cycle_momentum=False)
+    lrs = [opt.param_groups[0]["lr"]]
+    for _ in range(total - 1):
+        opt.step()
+        sched.step()
+        lrs.append(opt.param_groups[0]["lr"])
+    one_cycle.append({"total_steps": total, "pct_start": pct, "div_factor": div, "final_div_factor": final,
+                      "anneal_strategy": anneal, "three_phase": three, "max_lr": 0.5, "lrs": lrs})
+out["one_cycle"] = one_cycle
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "NTrainNNTests", "Fixtures", "blocks_golden.json")
 with open(path, "w") as f:

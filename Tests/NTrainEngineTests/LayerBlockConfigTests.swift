@@ -160,4 +160,15 @@ final class LayerBlockConfigTests: XCTestCase {
         XCTAssertFalse(ParameterGroupConfig.glob("a*b*c", matches: "abxbx"))
         XCTAssertTrue(ParameterGroupConfig.glob("a*b*c", matches: "axxbyyc"))
     }
+
+    func testOneCycleSchedulerFromTheConfigSpansTheRun() throws {
+        let c = try config(Self.residual, extra: #", "scheduler": {"type": "one_cycle", "interval": "step", "pct_start": 0.25, "anneal_strategy": "linear"}"#)
+        XCTAssertEqual(c.scheduler.type, .oneCycle)
+        XCTAssertNil(c.scheduler.totalSteps)
+        XCTAssertEqual(try ExperimentConfig.decode(Data(try c.jsonText().utf8), file: "r.json").scheduler, c.scheduler)
+        let schedule = try XCTUnwrap(try TrainingFactory.schedule(c.scheduler, horizon: 40) as? OneCycleLR)
+        XCTAssertEqual(schedule.totalSteps, 40, "null total_steps: the run's steps")
+        XCTAssertEqual(schedule.learningRate(atEpoch: 0, base: 1), 1.0 / 25, accuracy: 1e-15)
+        XCTAssertEqual(schedule.learningRate(atEpoch: 9, base: 1), 1, accuracy: 1e-15)
+    }
 }

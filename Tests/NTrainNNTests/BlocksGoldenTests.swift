@@ -118,4 +118,21 @@ final class BlocksGoldenTests: XCTestCase {
             }
         }
     }
+
+    func testOneCycleLRFollowsPyTorchAtEveryStep() throws {
+        let cases = try XCTUnwrap(golden["one_cycle"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 4)
+        for c in cases {
+            let total = c["total_steps"] as! Int, base = c["max_lr"] as! Double
+            let schedule = try OneCycleLR(totalSteps: total, pctStart: c["pct_start"] as! Double, divFactor: c["div_factor"] as! Double,
+                                          finalDivFactor: c["final_div_factor"] as! Double,
+                                          anneal: OneCycleLR.Anneal(rawValue: c["anneal_strategy"] as! String)!, threePhase: c["three_phase"] as! Bool)
+            for (t, expected) in (c["lrs"] as! [Double]).enumerated() {
+                XCTAssertEqual(schedule.learningRate(atEpoch: t, base: base), expected, accuracy: 1e-12 * max(1, expected), "\(c) step \(t)")
+            }
+        }
+        XCTAssertThrowsError(try OneCycleLR(totalSteps: 4, pctStart: 0.1)) { error in
+            XCTAssertTrue("\(error)".contains("pct_start"), "\(error)")
+        }
+    }
 }

@@ -90,7 +90,11 @@ public enum SchedulerKind: String, Codable, CaseIterable, Sendable {
     case constant, step, multistep, exponential, cosine
     case inverseTime = "inverse_time"
     case piecewise, plateau, warmup, chain, sequential
+    case oneCycle = "one_cycle"
 }
+
+/// How `one_cycle` moves between its values.
+public enum AnnealStrategy: String, Codable, CaseIterable, Sendable { case cos, linear }
 
 /// When a scheduler advances: after every epoch or every optimizer step.
 public enum ScheduleInterval: String, Codable, CaseIterable, Sendable { case epoch, step }

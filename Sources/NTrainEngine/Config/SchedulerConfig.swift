@@ -32,6 +32,13 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
     public var totalIters = 5
     /// chain, sequential.
     public var schedulers: [SchedulerConfig] = []
+    /// one_cycle (PyTorch's OneCycleLR, max_lr = optimizer.lr); total_steps nil: the whole run.
+    public var totalSteps: Int? = nil
+    public var pctStart = 0.3
+    public var divFactor = 25.0
+    public var finalDivFactor = 1e4
+    public var annealStrategy: AnnealStrategy = .cos
+    public var threePhase = false
 
     public init(type: SchedulerKind = .constant) {
         self.type = type
@@ -56,6 +63,11 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         case .warmup:
             return ["start_factor": .number(.unitPositive), "end_factor": .number(.unitPositive), "total_iters": .integer(.atLeastOne)]
         case .chain: return ["schedulers": .array(.deferred { schema(nested: true) }, minCount: 1)]
+        case .oneCycle:
+            return [
+                "total_steps": .nullable(.integer(.atLeastOne)), "pct_start": .number(.unitExclusive), "div_factor": .number(.positive),
+                "final_div_factor": .number(.positive), "anneal_strategy": .choice(AnnealStrategy.self), "three_phase": .bool,
+            ]
         case .sequential:
             return ["schedulers": .array(.deferred { schema(nested: true) }, minCount: 1), "milestones": .array(.integer(.atLeastOne))]
         }
@@ -96,6 +108,12 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         endFactor = try c.value("end_factor", default: endFactor)
         totalIters = try c.value("total_iters", default: totalIters)
         schedulers = try c.value("schedulers", default: schedulers)
+        totalSteps = try c.optional("total_steps")
+        pctStart = try c.value("pct_start", default: pctStart)
+        divFactor = try c.value("div_factor", default: divFactor)
+        finalDivFactor = try c.value("final_div_factor", default: finalDivFactor)
+        annealStrategy = try c.value("anneal_strategy", default: annealStrategy)
+        threePhase = try c.value("three_phase", default: threePhase)
         if (type == .chain || type == .sequential) && schedulers.isEmpty {
             throw c.error("schedulers", "missing; list the schedulers to combine")
         }
@@ -133,5 +151,11 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         try put("end_factor", endFactor)
         try put("total_iters", totalIters)
         try put("schedulers", schedulers)
+        if keys["total_steps"] != nil { try c.putOptional("total_steps", totalSteps) }
+        try put("pct_start", pctStart)
+        try put("div_factor", divFactor)
+        try put("final_div_factor", finalDivFactor)
+        try put("anneal_strategy", annealStrategy)
+        try put("three_phase", threePhase)
     }
 }

@@ -91,6 +91,9 @@ public enum TrainingFactory {
         case .warmup: return try LinearLR(startFactor: c.startFactor, endFactor: c.endFactor, totalIters: c.totalIters)
         case .chain: return try ChainedScheduler(c.schedulers.map { try schedule($0, horizon: horizon) })
         case .sequential: return try SequentialLR(c.schedulers.map { try schedule($0, horizon: horizon) }, milestones: c.milestones)
+        case .oneCycle:
+            return try OneCycleLR(totalSteps: c.totalSteps ?? max(2, horizon), pctStart: c.pctStart, divFactor: c.divFactor,
+                                  finalDivFactor: c.finalDivFactor, anneal: c.annealStrategy == .cos ? .cos : .linear, threePhase: c.threePhase)
         case .plateau:
             throw EngineError.invalidModel("scheduler: plateau cannot be nested inside chain or sequential")
         }
