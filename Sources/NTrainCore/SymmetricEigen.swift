@@ -12,10 +12,10 @@ public enum SymmetricEigen {
         let scale = max(1e-300, a.reduce(0) { $0 + $1 * $1 })
         for _ in 0..<100 {
             var off = 0.0
-            for p in 0..<n { for q in (p + 1)..<max(p + 1, n) { off += a[p * n + q] * a[p * n + q] } }
+            for p in 0..<n { for q in (p + 1)..<n { off += a[p * n + q] * a[p * n + q] } }
             if off <= 1e-30 * scale { break }
             for p in 0..<n {
-                for q in (p + 1)..<max(p + 1, n) where a[p * n + q] != 0 {
+                for q in (p + 1)..<n where a[p * n + q] != 0 {
                     // The rotation that zeroes a[p][q] (Golub & Van Loan, Algorithm 8.4.1).
                     let theta = (a[q * n + q] - a[p * n + p]) / (2 * a[p * n + q])
                     let t = (theta >= 0 ? 1.0 : -1.0) / (abs(theta) + (theta * theta + 1).squareRoot())

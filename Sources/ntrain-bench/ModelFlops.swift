@@ -10,33 +10,20 @@ enum ModelFlops {
     static func forward(_ model: Module, input: Shape) throws -> (total: Double, firstLayer: Double) {
         var total = 0.0
         var first: Double?
-        _ = try walk(model, Shape([1] + input.dims), &total, &first)
+        try model.walkLayers(input: Shape([1] + input.dims)) { _, layer, shape in
+            var flops: Double?
+            if let conv = layer as? Conv2d {
+                let perOutput = Double(conv.inChannels / conv.groups * conv.kernel.0 * conv.kernel.1)
+                flops = 2 * perOutput * Double(try conv.outputShape(for: shape).count)
+            } else if let linear = layer as? Linear {
+                flops = 2 * Double(linear.inFeatures * linear.outFeatures)
+            }
+            if let flops {
+                total += flops
+                if first == nil { first = flops }
+            }
+        }
         return (total, first ?? 0)
-    }
-
-    /// Adds the FLOPs of `module` (through sequences and every path of a block) and returns its output shape.
-    private static func walk(_ module: Module, _ shape: Shape, _ total: inout Double, _ first: inout Double?) throws -> Shape {
-        if let sequential = module as? Sequential {
-            var s = shape
-            for (_, layer) in sequential.layers { s = try walk(layer, s, &total, &first) }
-            return s
-        }
-        if let branches = module as? Branches {
-            for path in branches.paths { _ = try walk(path, shape, &total, &first) }
-            return try branches.outputShape(for: shape)
-        }
-        let out = try module.outputShape(for: shape)
-        var flops: Double?
-        if let conv = module as? Conv2d {
-            flops = 2 * Double(conv.inChannels / conv.groups * conv.kernel.0 * conv.kernel.1) * Double(out.count)
-        } else if let linear = module as? Linear {
-            flops = 2 * Double(linear.inFeatures * linear.outFeatures)
-        }
-        if let flops {
-            total += flops
-            if first == nil { first = flops }
-        }
-        return out
     }
 
     /// Training FLOPs per example: forward, weight gradient (as much again) and input gradient

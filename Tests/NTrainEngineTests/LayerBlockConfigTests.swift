@@ -103,6 +103,8 @@ final class LayerBlockConfigTests: XCTestCase {
         XCTAssertTrue(inner.contains("[1, 3, 8, 8]"), inner)
         let concat = modelError(#"[{"branches": {"merge": "concat", "paths": [[{"max_pool2d": {"kernel": 2}}], []]}}, {"flatten": {}}, {"linear": {"out": 10}}]"#)
         XCTAssertTrue(concat.contains("model.layers[0].branches: ") && concat.contains("paths[0] gives [1, 3, 4, 4]") && concat.contains("paths[1] gives [1, 3, 8, 8]"), concat)
+        let dirac = modelError(#"[{"conv2d": {"out": 6, "kernel": 3, "groups": 3, "init": "dirac"}}, {"flatten": {}}, {"linear": {"out": 10}}]"#)
+        XCTAssertTrue(dirac.contains("model.layers[0].conv2d.init: dirac needs groups 1"), dirac)
         let repeated = modelError(#"[{"repeat": {"times": 4, "layers": [{"max_pool2d": {"kernel": 2}}]}}, {"flatten": {}}, {"linear": {"out": 10}}]"#)
         XCTAssertTrue(repeated.contains("model.layers[0].repeat.layers[0] (max_pool2d)") && repeated.contains("repetition 4 of 4"), repeated)
     }

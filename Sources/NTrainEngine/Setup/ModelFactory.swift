@@ -32,37 +32,14 @@ public enum ModelFactory {
         var sizes = [min(batchSize, sampleCount)]
         if !dropLast, sampleCount % batchSize != 0, sampleCount > batchSize { sizes.append(sampleCount % batchSize) }
         for size in sizes {
-            try checkBatchNorms(in: model, name: "", input: Shape([size] + input.dims)) { name, shape in
+            try model.walkLayers(input: Shape([size] + input.dims)) { name, layer, shape in
+                guard layer is BatchNorm, shape.dims.enumerated().filter({ $0.offset != 1 }).reduce(1, { $0 * $1.element }) <= 1 else { return }
                 let path = config.layers != nil ? configPath(of: name) : "the model's \(name)"
                 let which = size == batchSize ? "a training batch of \(size)" : "the last training batch of each epoch (\(size) of \(sampleCount) examples)"
-                return EngineError.invalidModel("\(path) (batch norm) would see 1 value per channel in \(which), input \(shape); "
+                throw EngineError.invalidModel("\(path) (batch norm) would see 1 value per channel in \(which), input \(shape); "
                     + "batch norm needs more than one value per channel when training: raise data.batch_size"
                     + (size == batchSize ? "" : ", or set data.drop_last to true"))
             }
-        }
-    }
-
-    /// Walks `module` with its input shape, throwing `failure(name, shape)` at the first batch norm
-    /// that would see one value per channel.
-    private static func checkBatchNorms(in module: Module, name: String, input: Shape,
-                                        failure: (String, Shape) -> EngineError) throws {
-        func child(_ local: String) -> String { name.isEmpty ? local : name + "." + local }
-        switch module {
-        case let sequential as Sequential:
-            var shape = input
-            for (local, layer) in sequential.layers {
-                try checkBatchNorms(in: layer, name: child(local), input: shape, failure: failure)
-                shape = try layer.outputShape(for: shape)
-            }
-        case let branches as Branches:
-            for (local, path) in zip(branches.pathNames, branches.paths) {
-                try checkBatchNorms(in: path, name: child(local), input: input, failure: failure)
-            }
-        case is BatchNorm:
-            let perChannel = input.dims.enumerated().filter { $0.offset != 1 }.reduce(1) { $0 * $1.element }
-            if perChannel <= 1 { throw failure(name, input) }
-        default:
-            break
         }
     }
 

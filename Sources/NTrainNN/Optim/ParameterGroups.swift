@@ -25,7 +25,7 @@ public final class ParameterGroups: Optimizer {
     public let name: String
     public let parameters: [Tensor]
     public let groups: [Group]
-    private var owner: [(group: Int, local: Int)]
+    private let owner: [(group: Int, local: Int)]
 
     public var learningRate: Float {
         didSet { for g in groups { g.optimizer.learningRate = learningRate * g.learningRateScale } }
@@ -88,8 +88,8 @@ public final class ParameterGroups: Optimizer {
             let (g, k) = try place(key)
             parts[g].scalars[k] = v
         }
-        // Validate every group before changing any: load into copies would need a clone of each
-        // optimizer, so check by loading the saved state back on failure.
+        // Each group checks its part before changing anything; when a later group refuses its
+        // part, the groups already loaded get their previous state back.
         let saved = groups.map { $0.optimizer.stateDict() }
         do {
             for (g, part) in parts.enumerated() { try groups[g].optimizer.load(state: part) }
