@@ -1,6 +1,6 @@
 # ntrain: build, test, demo and benchmarks. `make setup` installs the system packages (Debian).
 SWIFT ?= swift
-APT_PACKAGES = libopenblas-dev zlib1g-dev libpng-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev
+APT_PACKAGES = libopenblas-dev zlib1g-dev libpng-dev libjpeg62-turbo-dev dataset-fashion-mnist openmpi-bin libopenmpi-dev
 
 .PHONY: setup build release test test-checked test-release demo bench clean
 

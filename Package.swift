@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.39.0"),
     ],
     targets: [
         .target(name: "CCPUID"),
@@ -23,7 +24,9 @@ let package = Package(
             name: "NTrainData",
             dependencies: ["NTrainCore", "CZlib", "CPNG", .product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: optimized),
-        .target(name: "NTrainEngine", dependencies: ["NTrainNN", "NTrainData", "NTrainCPU", "CZlib"], swiftSettings: optimized),
+        .target(name: "NTrainEngine",
+                dependencies: ["NTrainNN", "NTrainData", "NTrainCPU", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")],
+                swiftSettings: optimized),
         .target(name: "NTrainCPU", dependencies: ["CCPUID"], swiftSettings: engineForHaswell ? [.define("NTRAIN_ENGINE_HASWELL")] : []),
         .executableTarget(
             name: "ntrain",

@@ -131,6 +131,13 @@ public final class DataLoader {
         return dropLast ? n / batchSize : (n + batchSize - 1) / batchSize
     }
 
+    /// The stored images' `[C, H, W]` before transforms (nil for feature data): what an image from
+    /// elsewhere is resized to before the same transforms (`ntrain predict`).
+    public var imageShape: [Int]? {
+        if case .images(let d, _) = source { return [d.channels, d.height, d.width] }
+        return nil
+    }
+
     /// The per-sample input shape (`[C, H, W]` after transforms, or `[D]`).
     public var sampleShape: [Int] {
         switch source {

@@ -12,6 +12,7 @@ protocol ExitCodeProviding: Error {
 /// The engine's errors carry their own code: 2 for invalid data/model/checkpoint, 1 for NaN aborts and I/O.
 extension EngineError: ExitCodeProviding {}
 extension DistributedError: ExitCodeProviding {}
+extension InteropError: ExitCodeProviding {}
 
 /// Exit codes of every command (DESIGN §1).
 enum ExitStatus {

@@ -110,7 +110,13 @@ public final class Trainer {
 
         if let weights = options.weights {
             let path = Trainer.checkpointPath(weights)
-            try TrainingCheckpoint.loadModel(model, from: try CheckpointReader.read(contentsOf: URL(fileURLWithPath: path)), path: path)
+            if Trainer.isSafetensors(path) {
+                let count = try SafetensorsWeights.load(try SafetensorsFile.read(contentsOf: URL(fileURLWithPath: path)), into: model,
+                                                        path: path, modelName: config.model.arch.map { "arch \($0.rawValue)" } ?? "model.layers of the config")
+                observer?.note("weights: \(count) tensors from \(path)")
+            } else {
+                try TrainingCheckpoint.loadModel(model, from: try CheckpointReader.read(contentsOf: URL(fileURLWithPath: path)), path: path)
+            }
         }
         var runURL = options.out.map { URL(fileURLWithPath: $0, isDirectory: true) }
         if let (checkpoint, path) = resumeCheckpoint {
@@ -159,6 +165,16 @@ public final class Trainer {
             return URL(fileURLWithPath: path).appendingPathComponent("last.mge").path
         }
         return path
+    }
+
+    /// Whether `--weights` names a safetensors file (by its extension, or by content: not the .mge
+    /// magic and a JSON header after the 8-byte length) rather than an ntrain checkpoint.
+    static func isSafetensors(_ path: String) -> Bool {
+        if path.hasSuffix(".safetensors") { return true }
+        guard let handle = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? handle.close() }
+        let head = [UInt8](handle.readData(ofLength: 9))
+        return head.count == 9 && Array(head[0..<8]) != CheckpointFormat.magic && head[8] == UInt8(ascii: "{")
     }
 
     /// The run folder a checkpoint belongs to (its folder, or the parent of `checkpoints/`), if any.

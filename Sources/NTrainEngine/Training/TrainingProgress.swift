@@ -68,6 +68,7 @@ public enum TrainingCheckpoint {
             "input_shape": .array(data.inputShape.dims.map { .integer(Int64($0)) }),
             "class_names": .array(data.classNames.map { .string($0) }),
         ]
+        if let image = data.eval.imageShape { metadata["image_shape"] = .array(image.map { .integer(Int64($0)) }) }
         if let scheduler { metadata["scheduler"] = try JSONValue(encoding: scheduler.stateDict()) }
         if let last = progress.history.last { metadata["metrics"] = try JSONValue(encoding: last) }
         return Checkpoint(tensors: tensors, metadata: metadata)
