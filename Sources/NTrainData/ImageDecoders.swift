@@ -9,35 +9,40 @@ public struct DecodedImage: Equatable {
     public let pixels: [UInt8]
 }
 
-/// PNG (through libpng's simplified API) and binary PGM (P5, decoded here) readers.
+/// PNG (through libpng's simplified API), JPEG (libjpeg-turbo) and binary PGM (P5, decoded here) readers.
 public enum ImageDecoder {
     /// Refuse images larger than this many pixels (a hostile header must not allocate gigabytes).
     public static let maxPixels = 1 << 26
 
-    /// Decodes a PNG or PGM file, chosen by content (PNG signature, "P5").
-    public static func decode(path: String) throws -> DecodedImage {
+    /// Decodes a PNG, JPEG or PGM file, chosen by content (PNG signature, JPEG's SOI marker, "P5").
+    /// `dropAlpha` removes a PNG's alpha channel (PIL's `convert("RGB")`) instead of refusing it.
+    public static func decode(path: String, dropAlpha: Bool = false) throws -> DecodedImage {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DatasetError.io(path: path, reason: "cannot read image file")
         }
-        return try decode(data, name: path)
+        return try decode(data, name: path, dropAlpha: dropAlpha)
     }
 
-    public static func decode(_ data: Data, name: String) throws -> DecodedImage {
-        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(data, name: name) }
+    public static func decode(_ data: Data, name: String, dropAlpha: Bool = false) throws -> DecodedImage {
+        if data.starts(with: [0x89, 0x50, 0x4E, 0x47]) { return try decodePNG(data, name: name, dropAlpha: dropAlpha) }
+        if data.starts(with: [0xFF, 0xD8, 0xFF]) { return try decodeJPEG(data, name: name) }
         if data.starts(with: [0x50, 0x35]) { return try decodePGM(data, name: name) }
-        throw DatasetError.invalidImage(path: name, reason: "neither a PNG nor a binary PGM (P5) file")
+        throw DatasetError.invalidImage(path: name, reason: "neither a PNG, a JPEG nor a binary PGM (P5) file")
     }
+
+    /// File extensions the decoders read (for listing a folder of images).
+    public static let fileExtensions: Set<String> = ["png", "jpg", "jpeg", "pgm"]
 
     /// 8-bit grayscale or RGB PNG (palette images are expanded to RGB). Images with an alpha channel
-    /// or 16-bit samples are refused rather than silently changed.
-    public static func decodePNG(_ data: Data, name: String) throws -> DecodedImage {
+    /// are refused rather than silently changed unless `dropAlpha`; 16-bit samples are refused.
+    public static func decodePNG(_ data: Data, name: String, dropAlpha: Bool = false) throws -> DecodedImage {
         var image = png_image()
         image.version = png_uint_32(PNG_IMAGE_VERSION)
         defer { png_image_free(&image) }
         let ok = data.withUnsafeBytes { raw in png_image_begin_read_from_memory(&image, raw.baseAddress, raw.count) }
         guard ok != 0 else { throw DatasetError.invalidImage(path: name, reason: "PNG: " + message(&image)) }
         let format = image.format
-        if format & PNG_FORMAT_FLAG_ALPHA != 0 {
+        if format & PNG_FORMAT_FLAG_ALPHA != 0 && !dropAlpha {
             throw DatasetError.invalidImage(path: name, reason: "PNG has an alpha channel; save it as 8-bit grayscale or RGB")
         }
         if format & PNG_FORMAT_FLAG_LINEAR != 0 {
@@ -48,20 +53,21 @@ public enum ImageDecoder {
         guard w > 0, h > 0, w * h <= maxPixels else {
             throw DatasetError.invalidImage(path: name, reason: "PNG size \(w)x\(h) is out of range (at most \(maxPixels) pixels)")
         }
-        image.format = png_uint_32(channels == 3 ? PNG_FORMAT_FLAG_COLOR : 0)
-        var interleaved = [UInt8](repeating: 0, count: w * h * channels)
+        // With alpha kept for the read and dropped here: libpng would composite it onto black.
+        let alpha = format & PNG_FORMAT_FLAG_ALPHA != 0 ? 1 : 0
+        let stored = channels + alpha
+        image.format = png_uint_32((channels == 3 ? PNG_FORMAT_FLAG_COLOR : 0) | (alpha == 1 ? PNG_FORMAT_FLAG_ALPHA : 0))
+        var interleaved = [UInt8](repeating: 0, count: w * h * stored)
         let done = data.withUnsafeBytes { _ in
             interleaved.withUnsafeMutableBytes { out in
-                png_image_finish_read(&image, nil, out.baseAddress, png_int_32(w * channels), nil)
+                png_image_finish_read(&image, nil, out.baseAddress, png_int_32(w * stored), nil)
             }
         }
         guard done != 0 else { throw DatasetError.invalidImage(path: name, reason: "PNG: " + message(&image)) }
-        if channels == 1 { return DecodedImage(channels: 1, height: h, width: w, pixels: interleaved) }
-        var planar = [UInt8](repeating: 0, count: interleaved.count)
-        for i in 0..<(w * h) {
-            for c in 0..<3 { planar[c * w * h + i] = interleaved[i * 3 + c] }
+        if alpha == 1 {
+            interleaved = (0..<(w * h)).flatMap { i in interleaved[(i * stored)..<(i * stored + channels)] }
         }
-        return DecodedImage(channels: 3, height: h, width: w, pixels: planar)
+        return DecodedImage(interleaved: interleaved, channels: channels, height: h, width: w)
     }
 
     private static func message(_ image: inout png_image) -> String {

@@ -46,7 +46,7 @@ struct DownloadCommand: ParsableCommand {
             }
         }
         let rootURL = DatasetRoot.resolve(explicit: root)
-        let display = ProgressDisplay(interactive: isatty(STDERR_FILENO) != 0)
+        let display = ProgressDisplay()
         let downloader = DatasetDownloader(root: rootURL, options: options, progress: display.handle)
         var failed = false
         for kind in kinds {
@@ -71,23 +71,23 @@ struct DownloadCommand: ParsableCommand {
 
 /// Renders download events: a redrawn bar on a terminal, plain lines otherwise (logs, CI).
 final class ProgressDisplay: @unchecked Sendable {
-    private let interactive: Bool
+    private let bar = LiveBar()
     private let lock = NSLock()
     private var lastDraw = Date.distantPast
     private var lastPercent: [String: Int] = [:]
-    private var barShown = false
-
-    init(interactive: Bool) { self.interactive = interactive }
 
     func handle(_ event: DownloadEvent) {
         lock.lock(); defer { lock.unlock() }
         switch event {
         case let .progress(file, bytes, total):
-            if interactive {
+            if bar.isInteractive {
                 guard Date().timeIntervalSince(lastDraw) > 0.1 || bytes == total else { return }
                 lastDraw = Date()
-                barShown = true
-                FileHandle.standardError.write(Data(("\r" + Self.bar(file, bytes, total) + "\u{1B}[K").utf8))
+                if let t = total, t > 0 {
+                    bar.draw(fraction: Double(bytes) / Double(t), "\(file) \(Int(bytes * 100 / t))% \(Self.mb(bytes))/\(Self.mb(t))")
+                } else {
+                    bar.draw(fraction: nil, "\(file) \(Self.mb(bytes))")
+                }
             } else if let t = total, t > 0 {
                 let pct = Int(bytes * 100 / t) / 25 * 25
                 if pct > lastPercent[file, default: -1] {
@@ -107,23 +107,9 @@ final class ProgressDisplay: @unchecked Sendable {
         }
     }
 
-    func finishLine() {
-        lock.lock(); defer { lock.unlock() }
-        if barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); barShown = false }
-    }
+    func finishLine() { bar.clear() }
 
-    private func line(_ text: String) {
-        if barShown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)); barShown = false }
-        FileHandle.standardError.write(Data((text + "\n").utf8))
-    }
+    private func line(_ text: String) { bar.line(text) }
 
     static func mb(_ bytes: Int64) -> String { String(format: "%.1f MB", Double(bytes) / 1_000_000) }
-
-    static func bar(_ file: String, _ bytes: Int64, _ total: Int64?) -> String {
-        guard let t = total, t > 0 else { return "  \(file) \(mb(bytes))" }
-        let width = 30
-        let filled = Int(Double(width) * min(1, Double(bytes) / Double(t)))
-        return "  \(file) [" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-            + "] \(Int(bytes * 100 / t))% \(mb(bytes))/\(mb(t))"
-    }
 }

@@ -11,7 +11,7 @@ struct NTrainCommand: ParsableCommand {
         abstract: "Train and evaluate classic vision models from one JSON experiment file.",
         discussion: "Exit status: 0 ok, 1 runtime failure (I/O, download, NaN abort), 2 usage error or invalid config, checkpoint or device.",
         version: NTrainVersion.string,
-        subcommands: [TrainCommand.self, EvalCommand.self, ExportCommand.self, DownloadCommand.self, InspectCommand.self, DevicesCommand.self])
+        subcommands: [TrainCommand.self, EvalCommand.self, PredictCommand.self, ExportCommand.self, DownloadCommand.self, InspectCommand.self, DevicesCommand.self])
 
     /// swift-argument-parser exits 64 (EX_USAGE) on bad arguments; ntrain's contract (DESIGN §1)
     /// is 2 for every usage error, so parsing failures are remapped here. Help, `--version` and

@@ -7,8 +7,7 @@ import NTrainEngine
 final class TrainingReporter: TrainingObserver {
     enum Mode { case text, quiet, json }
     let mode: Mode
-    private let isTerminal = isatty(STDOUT_FILENO) != 0
-    private var barShown = false
+    private let bar = LiveBar(toStandardOutput: true)
 
     init(mode: Mode) { self.mode = mode }
 
@@ -16,10 +15,7 @@ final class TrainingReporter: TrainingObserver {
         printOutput(JSONValue.object(object).serialized() + "\n")
     }
 
-    private func line(_ text: String) {
-        if barShown { printOutput("\r\u{1B}[K"); barShown = false }
-        printOutput(text + "\n")
-    }
+    private func line(_ text: String) { bar.line(text) }
 
     func trainingStarted(_ s: TrainingStart) {
         switch mode {
@@ -64,10 +60,8 @@ final class TrainingReporter: TrainingObserver {
         case .text:
             let text = String(format: "epoch %d/%d  step %d/%d  loss %.4f  lr %.3g  %.0f img/s  ETA %@",
                               p.epoch, p.epochs, p.batch, p.batches, p.loss, p.learningRate, p.imagesPerSecond, Self.duration(p.etaSeconds))
-            if isTerminal {
-                let width = 20, filled = p.batches > 0 ? width * p.batch / p.batches : width
-                printOutput("\r\u{1B}[K[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] " + text)
-                barShown = true
+            if bar.isInteractive {
+                bar.draw(fraction: p.batches > 0 ? Double(p.batch) / Double(p.batches) : 1, text)
             } else {
                 line(text)
             }
@@ -119,7 +113,7 @@ final class TrainingReporter: TrainingObserver {
             emit(o)
             return
         }
-        var text = "\(s.ending == .completed ? "done" : s.ending == .earlyStopped ? "stopped early" : "interrupted"): \(s.progress.epoch) epochs, \(s.progress.step) steps"
+        var text = "\(s.ending == .completed ? "done" : s.ending == .earlyStopped ? "stopped early" : "interrupted"): \(counted(s.progress.epoch, "epoch")), \(counted(s.progress.step, "step"))"
         if s.progress.skippedSteps > 0 { text += ", \(s.progress.skippedSteps) skipped (NaN/Inf)" }
         if let a = last?.evalAccuracy { text += String(format: "; %@ accuracy %.2f%%", s.test == nil ? "eval" : "validation", a * 100) }
         if let m = last?.evalMSE { text += String(format: "; eval mse %.5f", m) }
