@@ -1,10 +1,10 @@
 import Foundation
 
 /// `image_csv`: a CSV file of `path,label` rows (an optional header row is skipped), paths relative
-/// to the CSV's folder unless absolute. Images are PNG (8-bit gray/RGB) or PGM (P5) and must all
-/// have the same size and channel count; labels are class indices 0..<classes.
+/// to the CSV's folder unless absolute. Images are PNG, JPEG or PGM, read as `ImageFiles` does
+/// (`channels`, `size`); labels are class indices 0..<classes.
 public enum ImageCSVDataset {
-    public static func load(csvPath: String, classes: Int? = nil) throws -> ImageDataset {
+    public static func load(csvPath: String, classes: Int? = nil, channels: Int? = nil, size: (height: Int, width: Int)? = nil) throws -> ImageDataset {
         guard let data = FileManager.default.contents(atPath: csvPath) else {
             throw DatasetError.missingFile(path: csvPath, hint: "Check data.csv in the config (relative paths are resolved from the working directory).")
         }
@@ -12,9 +12,7 @@ public enum ImageCSVDataset {
             throw DatasetError.invalidCSV(path: csvPath, line: 1, reason: "the file is not UTF-8 text")
         }
         let folder = (csvPath as NSString).deletingLastPathComponent
-        var images: [UInt8] = []
-        var labels: [Int32] = []
-        var shape: (c: Int, h: Int, w: Int, from: String)?
+        var files: [(path: String, label: Int32)] = []
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNo = i + 1
             let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -25,7 +23,7 @@ public enum ImageCSVDataset {
             let pathField = line[..<comma].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
             let labelField = line[line.index(after: comma)...].trimmingCharacters(in: .whitespaces)
             guard let label = Int32(labelField) else {
-                if labels.isEmpty && images.isEmpty && shape == nil { continue }  // header row
+                if files.isEmpty { continue }  // header row
                 throw DatasetError.invalidCSV(path: csvPath, line: lineNo, reason: "label '\(labelField)' is not an integer class index")
             }
             guard label >= 0, classes.map({ Int(label) < $0 }) ?? true else {
@@ -35,23 +33,12 @@ public enum ImageCSVDataset {
             guard FileManager.default.fileExists(atPath: path) else {
                 throw DatasetError.invalidCSV(path: csvPath, line: lineNo, reason: "image \(path) does not exist")
             }
-            let image = try ImageDecoder.decode(path: path)
-            if let s = shape {
-                guard s.c == image.channels, s.h == image.height, s.w == image.width else {
-                    throw DatasetError.invalidCSV(path: csvPath, line: lineNo, reason: "image \(path) is \(image.channels)x\(image.height)x\(image.width) "
-                        + "but \(s.from) is \(s.c)x\(s.h)x\(s.w); all images must have the same size and channels")
-                }
-            } else {
-                shape = (image.channels, image.height, image.width, path)
-            }
-            images += image.pixels
-            labels.append(label)
+            files.append((path, label))
         }
-        guard let s = shape else {
+        guard !files.isEmpty else {
             throw DatasetError.invalidCSV(path: csvPath, line: 1, reason: "no image rows ('path,label')")
         }
-        let classCount = classes ?? Int(labels.max()! + 1)
-        return ImageDataset(name: "image_csv", images: images, labels: labels, channels: s.c, height: s.h, width: s.w,
-                            classNames: (0..<classCount).map(String.init))
+        let classCount = classes ?? Int(files.map(\.label).max()! + 1)
+        return try ImageFiles.load(files, channels: channels, size: size, name: "image_csv", classNames: (0..<classCount).map(String.init))
     }
 }

@@ -6,13 +6,14 @@ public enum DatasetName: String, Codable, CaseIterable, Sendable {
     case syntheticLinear = "synthetic_linear"
     case random
     case imageCSV = "image_csv"
+    case imageFolder = "image_folder"
 
     /// The stored images' `[C, H, W]` of a built-in image dataset (nil where the files decide).
     public var builtinImageShape: [Int]? {
         switch self {
         case .mnist, .fashionMNIST: return [1, 28, 28]
         case .cifar10: return [3, 32, 32]
-        case .syntheticLinear, .random, .imageCSV: return nil
+        case .syntheticLinear, .random, .imageCSV, .imageFolder: return nil
         }
     }
 }

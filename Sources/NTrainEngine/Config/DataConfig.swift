@@ -20,6 +20,8 @@ public struct DataConfig: Codable, Equatable, Sendable {
     public var random: RandomDataOptions? = nil
     /// Options of `image_csv` (non-nil exactly for that dataset).
     public var imageCSV: ImageCSVOptions? = nil
+    /// Options of `image_folder` (non-nil exactly for that dataset).
+    public var imageFolder: ImageFolderOptions? = nil
 
     public init(dataset: DatasetName) {
         self.dataset = dataset
@@ -27,6 +29,7 @@ public struct DataConfig: Codable, Equatable, Sendable {
         case .syntheticLinear: syntheticLinear = SyntheticLinearOptions()
         case .random: random = RandomDataOptions()
         case .imageCSV: imageCSV = ImageCSVOptions(path: "")
+        case .imageFolder: imageFolder = ImageFolderOptions(path: "")
         default: break
         }
     }
@@ -43,7 +46,7 @@ public struct DataConfig: Codable, Equatable, Sendable {
             cases: [
                 "mnist": [:], "fashion-mnist": [:], "cifar10": [:],
                 "synthetic_linear": SyntheticLinearOptions.schema, "random": RandomDataOptions.schema,
-                "image_csv": ImageCSVOptions.schema,
+                "image_csv": ImageCSVOptions.schema, "image_folder": ImageFolderOptions.schema,
             ])
     }
 
@@ -64,6 +67,7 @@ public struct DataConfig: Codable, Equatable, Sendable {
         case .syntheticLinear: syntheticLinear = try SyntheticLinearOptions(from: decoder)
         case .random: random = try RandomDataOptions(from: decoder)
         case .imageCSV: imageCSV = try ImageCSVOptions(from: decoder)
+        case .imageFolder: imageFolder = try ImageFolderOptions(from: decoder)
         default: break
         }
     }
@@ -83,6 +87,7 @@ public struct DataConfig: Codable, Equatable, Sendable {
         try syntheticLinear?.encode(to: encoder)
         try random?.encode(to: encoder)
         try imageCSV?.encode(to: encoder)
+        try imageFolder?.encode(to: encoder)
     }
 }
 
@@ -198,6 +203,41 @@ public struct ImageCSVOptions: Codable, Equatable, Sendable {
         try c.put("path", path)
         try c.putOptional("test_path", testPath)
         try c.putOptional("classes", classes)
+        try c.putOptional("channels", channels)
+    }
+}
+
+/// `image_folder`: torchvision's `ImageFolder` layout, one subfolder of images per class.
+public struct ImageFolderOptions: Codable, Equatable, Sendable {
+    /// The training folder (required for this dataset).
+    public var path: String
+    /// A test folder with the same class subfolders; nil: evaluate on `data.validation` or on the
+    /// training set.
+    public var testPath: String? = nil
+    /// Load images with this many channels (1 gray, 3 RGB); nil: as stored in the first image.
+    public var channels: Int? = nil
+
+    public init(path: String) { self.path = path }
+
+    static let schema: [String: Schema] = [
+        "path": .string, "test_path": .nullable(.string), "channels": .nullable(.integer(NumberRange(min: 1, max: 3))),
+    ]
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        guard let path: String = try c.optional("path"), !path.isEmpty else {
+            throw c.error("path", "missing; image_folder needs the path of a folder with one subfolder of images per class")
+        }
+        self.path = path
+        testPath = try c.optional("test_path")
+        channels = try c.optional("channels")
+        if let ch = channels, ch != 1, ch != 3 { throw c.error("channels", "must be 1 (gray) or 3 (RGB), got \(ch)") }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ConfigKey.self)
+        try c.put("path", path)
+        try c.putOptional("test_path", testPath)
         try c.putOptional("channels", channels)
     }
 }

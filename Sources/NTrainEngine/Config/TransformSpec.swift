@@ -14,6 +14,15 @@ public enum TransformSpec: Codable, Equatable, Sendable {
     case randomHorizontalFlip(p: Double)
     /// Moves channels first (HWC → CHW).
     case toCHW
+    /// Resizes every image to (height, width) as it is read, before the other transforms
+    /// (torchvision's `Resize((h, w))`, antialiased bilinear): images of mixed sizes become one size.
+    case resize(IntPair)
+
+    /// The size a `resize` gives the images as they are read, if the list has one.
+    public static func readSize(_ transforms: [TransformSpec]) -> (height: Int, width: Int)? {
+        for case .resize(let size) in transforms { return (size.first, size.second) }
+        return nil
+    }
 
     /// Whether the transform is skipped at evaluation.
     public var isTrainingOnly: Bool {
@@ -33,6 +42,7 @@ public enum TransformSpec: Codable, Equatable, Sendable {
             "random_crop": .object(["size": .pair(.atLeastOne), "padding": .integer(.nonNegative)], required: ["size"]),
             "random_horizontal_flip": .object(["p": .number(.unitClosed)]),
             "to_chw": .object([:]),
+            "resize": .pair(NumberRange(min: 1, max: 4096)),
         ])
     }
 
@@ -60,8 +70,9 @@ public enum TransformSpec: Codable, Equatable, Sendable {
             let args = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: key)
             self = .randomHorizontalFlip(p: try args.value("p", default: 0.5))
         case "to_chw": self = .toCHW
+        case "resize": self = .resize(try c.decode(IntPair.self, forKey: key))
         default:
-            throw c.error(key.stringValue, "unknown transform; allowed: normalize, scale, pad, random_crop, random_horizontal_flip, to_chw")
+            throw c.error(key.stringValue, "unknown transform; allowed: normalize, scale, pad, random_crop, random_horizontal_flip, to_chw, resize")
         }
     }
 
@@ -78,6 +89,7 @@ public enum TransformSpec: Codable, Equatable, Sendable {
             try args.put("padding", padding)
         case .randomHorizontalFlip(let p): try c.put("random_horizontal_flip", ["p": p])
         case .toCHW: try c.put("to_chw", [String: Int]())
+        case .resize(let size): try c.put("resize", size)
         }
     }
 }

@@ -38,7 +38,7 @@ public final class Predictor {
             throw EngineError.unusableCheckpoint(path: path, reason: "its model takes \(source.inputShape) features, not images; predict reads image files")
         }
         image = (shape[0], shape[1], shape[2])
-        pipeline = try TransformPipeline(source.evalTransforms.map(DataFactory.transform), channels: shape[0], height: shape[1], width: shape[2])
+        pipeline = try TransformPipeline(source.evalTransforms.compactMap(DataFactory.transform), channels: shape[0], height: shape[1], width: shape[2])
         guard pipeline.outputShape(training: false) == source.inputShape.dims else {
             throw EngineError.unusableCheckpoint(path: path, reason: "its transforms give \(pipeline.outputShape(training: false)) but the model takes \(source.inputShape)")
         }

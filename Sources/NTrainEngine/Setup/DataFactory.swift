@@ -29,10 +29,18 @@ public enum DataFactory {
     /// `split` picks what `eval` holds when there is no validation fraction (ntrain eval --split).
     public static func make(_ config: DataConfig, seed: UInt64, evalSplit: DatasetSplit = .test,
                             log: @escaping (String) -> Void = { _ in }) throws -> ExperimentData {
-        let transforms = config.transforms.map(transform)
-        func loaders(train fullTrain: ImageDataset, eval fullEval: ImageDataset, test: ImageDataset?, notes: [String]) throws -> ExperimentData {
-            let train = config.limit.map { fullTrain.prefix($0) } ?? fullTrain
-            let eval = config.evalLimit.map { fullEval.prefix($0) } ?? fullEval
+        // A resize happens as the images are read (they may differ in size); the rest run per batch.
+        let readSize = TransformSpec.readSize(config.transforms)
+        let transforms = config.transforms.compactMap(transform)
+        func loaders(train fullTrain: ImageDataset, eval fullEval: ImageDataset, test fullTest: ImageDataset?, notes: [String]) throws -> ExperimentData {
+            func sized(_ d: ImageDataset) -> ImageDataset { readSize.map { d.resized(height: $0.height, width: $0.width) } ?? d }
+            let train = sized(config.limit.map { fullTrain.prefix($0) } ?? fullTrain)
+            let eval = sized(config.evalLimit.map { fullEval.prefix($0) } ?? fullEval)
+            let test = fullTest.map(sized)
+            for other in [eval] + (test.map { [$0] } ?? []) where (other.channels, other.height, other.width) != (train.channels, train.height, train.width) {
+                throw EngineError.invalidData("the evaluation images are \(other.channels)x\(other.height)x\(other.width) but the training images "
+                    + "\(train.channels)x\(train.height)x\(train.width); add {\"resize\": [\(train.height), \(train.width)]} to data.transforms to read both at one size")
+            }
             let trainLoader = try DataLoader(images: train, transforms: transforms, batchSize: config.batchSize,
                                              shuffle: config.shuffle, dropLast: config.dropLast, seed: seed, training: true)
             let evalLoader = try DataLoader(images: eval, transforms: transforms, batchSize: config.evalBatchSize,
@@ -74,12 +82,23 @@ public enum DataFactory {
             return try loaders(train: fit, eval: eval, test: test, notes: note)
         case .imageCSV:
             guard let o = config.imageCSV else { throw EngineError.invalidData("data.image_csv.path is required for the image_csv dataset") }
-            let train = try ImageCSVDataset.load(csvPath: o.path, classes: o.classes)
+            let train = try ImageCSVDataset.load(csvPath: o.path, classes: o.classes, channels: o.channels, size: readSize)
             let (fit, eval, test, note) = try split(train, config.validation, evalSplit) {
                 guard let testPath = o.testPath else { return train }
-                return try ImageCSVDataset.load(csvPath: testPath, classes: o.classes ?? train.classCount)
+                return try ImageCSVDataset.load(csvPath: testPath, classes: o.classes ?? train.classCount, channels: train.channels, size: readSize)
             }
             let extra = config.validation == nil && o.testPath == nil ? ["no data.image_csv.test_path: evaluating on the training images"] : []
+            return try loaders(train: fit, eval: eval, test: o.testPath == nil ? nil : test, notes: note + extra)
+        case .imageFolder:
+            guard let o = config.imageFolder else { throw EngineError.invalidData("data.image_folder.path is required for the image_folder dataset") }
+            // Read class by class, then shuffled with the seed so that a validation fraction (the last
+            // part) takes every class.
+            let train = try ImageFolderDataset.load(folder: o.path, channels: o.channels, size: readSize).shuffled(seed: seed)
+            let (fit, eval, test, note) = try split(train, config.validation, evalSplit) {
+                guard let testPath = o.testPath else { return train }
+                return try ImageFolderDataset.load(folder: testPath, channels: train.channels, size: readSize, classNames: train.classNames)
+            }
+            let extra = config.validation == nil && o.testPath == nil ? ["no data.test_path: evaluating on the training images"] : []
             return try loaders(train: fit, eval: eval, test: o.testPath == nil ? nil : test, notes: note + extra)
         case .syntheticLinear:
             let o = config.syntheticLinear ?? SyntheticLinearOptions()
@@ -139,8 +158,10 @@ public enum DataFactory {
         }
     }
 
-    static func transform(_ spec: TransformSpec) -> Transform {
+    /// The per-batch transform of a config entry (nil for `resize`, done as the images are read).
+    static func transform(_ spec: TransformSpec) -> Transform? {
         switch spec {
+        case .resize: return nil
         case let .normalize(mean, std):
             let m = mean.map(Float.init), s = std.map(Float.init)
             return .normalize(mean: m, std: s, units: NormalizeUnits.infer(mean: m, std: s))
