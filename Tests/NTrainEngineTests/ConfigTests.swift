@@ -159,7 +159,7 @@ final class ConfigTests: XCTestCase {
         XCTAssertTrue(failure(with("model", #"{"layers": [{"dropout": {"p": 1.0}}]}"#)).contains("model.layers[0].dropout.p: must be in [0, 1), got 1.0"))
         XCTAssertTrue(failure(with("model", #"{"arch": "mlp", "dropout": -0.5}"#)).contains("model.dropout: must be in [0, 1)"))
         let dataset = failure(with("data", #"{"dataset": "mnits"}"#))
-        XCTAssertTrue(dataset.contains("data.dataset: unknown value \"mnits\" (did you mean mnist?); allowed: cifar10, fashion-mnist, image_csv, mnist, random, synthetic_linear"), dataset)
+        XCTAssertTrue(dataset.contains("data.dataset: unknown value \"mnits\" (did you mean mnist?); allowed: cifar10, fashion-mnist, image_csv, image_folder, mnist, random, synthetic_linear"), dataset)
         XCTAssertTrue(failure(with("model", #"{"arch": "resnet50"}"#)).contains("allowed: cifar_cnn, conv_bn, lenet, lenet5, linear, mlp"))
         XCTAssertTrue(failure(with("loss", #""cross_entropyy""#)).contains("did you mean cross_entropy?"))
         XCTAssertTrue(failure(with("optimizer", #"{"type": "adamax"}"#)).contains("optimizer.type: unknown value \"adamax\""))

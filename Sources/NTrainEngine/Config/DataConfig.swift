@@ -18,18 +18,15 @@ public struct DataConfig: Codable, Equatable, Sendable {
     public var syntheticLinear: SyntheticLinearOptions? = nil
     /// Options of `random` (non-nil exactly for that dataset).
     public var random: RandomDataOptions? = nil
-    /// Options of `image_csv` (non-nil exactly for that dataset).
-    public var imageCSV: ImageCSVOptions? = nil
-    /// Options of `image_folder` (non-nil exactly for that dataset).
-    public var imageFolder: ImageFolderOptions? = nil
+    /// Options of `image_csv` and `image_folder` (non-nil exactly for those datasets).
+    public var imageFiles: ImageFileOptions? = nil
 
     public init(dataset: DatasetName) {
         self.dataset = dataset
         switch dataset {
         case .syntheticLinear: syntheticLinear = SyntheticLinearOptions()
         case .random: random = RandomDataOptions()
-        case .imageCSV: imageCSV = ImageCSVOptions(path: "")
-        case .imageFolder: imageFolder = ImageFolderOptions(path: "")
+        case .imageCSV, .imageFolder: imageFiles = ImageFileOptions(path: "")
         default: break
         }
     }
@@ -46,7 +43,7 @@ public struct DataConfig: Codable, Equatable, Sendable {
             cases: [
                 "mnist": [:], "fashion-mnist": [:], "cifar10": [:],
                 "synthetic_linear": SyntheticLinearOptions.schema, "random": RandomDataOptions.schema,
-                "image_csv": ImageCSVOptions.schema, "image_folder": ImageFolderOptions.schema,
+                "image_csv": ImageFileOptions.schema(.imageCSV), "image_folder": ImageFileOptions.schema(.imageFolder),
             ])
     }
 
@@ -66,8 +63,7 @@ public struct DataConfig: Codable, Equatable, Sendable {
         switch dataset {
         case .syntheticLinear: syntheticLinear = try SyntheticLinearOptions(from: decoder)
         case .random: random = try RandomDataOptions(from: decoder)
-        case .imageCSV: imageCSV = try ImageCSVOptions(from: decoder)
-        case .imageFolder: imageFolder = try ImageFolderOptions(from: decoder)
+        case .imageCSV, .imageFolder: imageFiles = try ImageFileOptions(from: decoder, dataset: dataset)
         default: break
         }
     }
@@ -86,8 +82,7 @@ public struct DataConfig: Codable, Equatable, Sendable {
         try c.putOptional("eval_limit", evalLimit)
         try syntheticLinear?.encode(to: encoder)
         try random?.encode(to: encoder)
-        try imageCSV?.encode(to: encoder)
-        try imageFolder?.encode(to: encoder)
+        try imageFiles?.encode(to: encoder)
     }
 }
 
@@ -168,76 +163,47 @@ public struct RandomDataOptions: Codable, Equatable, Sendable {
     }
 }
 
-/// `image_csv`: a CSV of `image_path,label` rows (PNG/PGM images, paths relative to the CSV).
-public struct ImageCSVOptions: Codable, Equatable, Sendable {
-    /// Training CSV (required for this dataset).
+/// Options of the datasets read from image files: `image_csv` (a CSV of `image_path,label` rows,
+/// paths relative to the CSV) and `image_folder` (torchvision's ImageFolder layout, one subfolder of
+/// images per class).
+public struct ImageFileOptions: Codable, Equatable, Sendable {
+    /// The training CSV or folder (required).
     public var path: String
-    /// Test CSV; nil: evaluate on `data.validation` or on the training set.
+    /// The test CSV or folder; nil: evaluate on `data.validation` or on the training set.
     public var testPath: String? = nil
-    /// Number of classes; nil: one more than the largest label.
+    /// `image_csv` only: number of classes; nil: one more than the largest label.
     public var classes: Int? = nil
     /// Load images with this many channels (1 gray, 3 RGB); nil: as stored in the first image.
     public var channels: Int? = nil
 
     public init(path: String) { self.path = path }
 
-    static let schema: [String: Schema] = [
-        "path": .string, "test_path": .nullable(.string), "classes": .nullable(.integer(.channels)),
-        "channels": .nullable(.integer(NumberRange(min: 1, max: 3))),
-    ]
+    static func schema(_ dataset: DatasetName) -> [String: Schema] {
+        var keys: [String: Schema] = ["path": .string, "test_path": .nullable(.string), "channels": .nullable(.integer(NumberRange(min: 1, max: 3)))]
+        if dataset == .imageCSV { keys["classes"] = .nullable(.integer(.channels)) }
+        return keys
+    }
 
-    public init(from decoder: Decoder) throws {
+    public init(from decoder: Decoder, dataset: DatasetName) throws {
         let c = try decoder.container(keyedBy: ConfigKey.self)
         guard let path: String = try c.optional("path"), !path.isEmpty else {
-            throw c.error("path", "missing; image_csv needs the path of a CSV file with image_path,label rows")
+            throw c.error("path", dataset == .imageCSV ? "missing; image_csv needs the path of a CSV file with image_path,label rows"
+                                                       : "missing; image_folder needs the path of a folder with one subfolder of images per class")
         }
         self.path = path
         testPath = try c.optional("test_path")
-        classes = try c.optional("classes")
+        if dataset == .imageCSV { classes = try c.optional("classes") }
         channels = try c.optional("channels")
         if let ch = channels, ch != 1, ch != 3 { throw c.error("channels", "must be 1 (gray) or 3 (RGB), got \(ch)") }
     }
+
+    public init(from decoder: Decoder) throws { try self.init(from: decoder, dataset: .imageCSV) }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
         try c.put("path", path)
         try c.putOptional("test_path", testPath)
-        try c.putOptional("classes", classes)
-        try c.putOptional("channels", channels)
-    }
-}
-
-/// `image_folder`: torchvision's `ImageFolder` layout, one subfolder of images per class.
-public struct ImageFolderOptions: Codable, Equatable, Sendable {
-    /// The training folder (required for this dataset).
-    public var path: String
-    /// A test folder with the same class subfolders; nil: evaluate on `data.validation` or on the
-    /// training set.
-    public var testPath: String? = nil
-    /// Load images with this many channels (1 gray, 3 RGB); nil: as stored in the first image.
-    public var channels: Int? = nil
-
-    public init(path: String) { self.path = path }
-
-    static let schema: [String: Schema] = [
-        "path": .string, "test_path": .nullable(.string), "channels": .nullable(.integer(NumberRange(min: 1, max: 3))),
-    ]
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        guard let path: String = try c.optional("path"), !path.isEmpty else {
-            throw c.error("path", "missing; image_folder needs the path of a folder with one subfolder of images per class")
-        }
-        self.path = path
-        testPath = try c.optional("test_path")
-        channels = try c.optional("channels")
-        if let ch = channels, ch != 1, ch != 3 { throw c.error("channels", "must be 1 (gray) or 3 (RGB), got \(ch)") }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("path", path)
-        try c.putOptional("test_path", testPath)
+        if let classes { try c.put("classes", classes) }  // image_csv only; image_folder has no such key
         try c.putOptional("channels", channels)
     }
 }

@@ -81,7 +81,7 @@ public enum DataFactory {
             }
             return try loaders(train: fit, eval: eval, test: test, notes: note)
         case .imageCSV:
-            guard let o = config.imageCSV else { throw EngineError.invalidData("data.image_csv.path is required for the image_csv dataset") }
+            guard let o = config.imageFiles else { throw EngineError.invalidData("data.image_csv.path is required for the image_csv dataset") }
             let train = try ImageCSVDataset.load(csvPath: o.path, classes: o.classes, channels: o.channels, size: readSize)
             let (fit, eval, test, note) = try split(train, config.validation, evalSplit) {
                 guard let testPath = o.testPath else { return train }
@@ -90,7 +90,7 @@ public enum DataFactory {
             let extra = config.validation == nil && o.testPath == nil ? ["no data.image_csv.test_path: evaluating on the training images"] : []
             return try loaders(train: fit, eval: eval, test: o.testPath == nil ? nil : test, notes: note + extra)
         case .imageFolder:
-            guard let o = config.imageFolder else { throw EngineError.invalidData("data.image_folder.path is required for the image_folder dataset") }
+            guard let o = config.imageFiles else { throw EngineError.invalidData("data.image_folder.path is required for the image_folder dataset") }
             // Read class by class, then shuffled with the seed so that a validation fraction (the last
             // part) takes every class.
             let train = try ImageFolderDataset.load(folder: o.path, channels: o.channels, size: readSize).shuffled(seed: seed)
