@@ -16,10 +16,10 @@ struct DownloadCommand: ParsableCommand {
             ~/.cache/ntrain/datasets. Exit status: 0 ok, 1 download or I/O failure, 2 usage.
             """)
 
-    @Argument(help: "mnist, fashion-mnist, cifar10 or all")
+    @Argument(help: "mnist, fashion-mnist, cifar10 or all", completion: .list(["mnist", "fashion-mnist", "cifar10", "all"]))
     var dataset: String
 
-    @Option(help: "Dataset root folder (default: $NTRAIN_DATA or ~/.cache/ntrain/datasets).")
+    @Option(help: "Dataset root folder (default: $NTRAIN_DATA or ~/.cache/ntrain/datasets).", completion: .directory)
     var root: String?
 
     @Option(name: .customLong("mirror"), help: "A mirror (http://, https://, file:// or a folder); repeat for more, tried in order.")

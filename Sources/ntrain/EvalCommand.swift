@@ -11,22 +11,22 @@ struct EvalCommand: ParsableCommand {
         abstract: "Evaluate a checkpoint: loss, accuracy (top-1, top-5), per-class accuracy, confusion matrix; MSE/MAE for regression.",
         discussion: "The checkpoint holds its config, so the model and data are rebuilt from it alone.\nExit status: 0 ok, 1 runtime failure, 2 invalid checkpoint or usage.")
 
-    @Argument(help: "An ntrain checkpoint (.mge).")
+    @Argument(help: "An ntrain checkpoint (.mge).", completion: .file(extensions: ["mge"]))
     var checkpoint: String
 
-    @Option(help: "Which split to evaluate: test or train.")
+    @Option(help: "Which split to evaluate: test or train.", completion: .list(["test", "train"]))
     var split: String = "test"
 
-    @Option(help: ArgumentHelp("Dataset root (default: the config's data.root, NTRAIN_DATA, ~/.cache/ntrain/datasets).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Dataset root (default: the config's data.root, NTRAIN_DATA, ~/.cache/ntrain/datasets).", valueName: "DIR"), completion: .directory)
     var dataRoot: String?
 
     @Option(help: "Evaluation batch size (default: the config's data.eval_batch_size).")
     var batchSize: Int?
 
-    @Option(help: "Device: cpux, cpuN, gpux, gpuN or xpux.")
+    @Option(help: "Device: cpux, cpuN, gpux, gpuN or xpux.", completion: .list(["cpux", "gpux", "xpux", "cpu0", "gpu0"]))
     var device: String?
 
-    @Option(help: "Test-time augmentation: none, or flip (average each image's logits with its mirror image's). Default: the config's train.tta.")
+    @Option(help: "Test-time augmentation: none, or flip (average each image's logits with its mirror image's). Default: the config's train.tta.", completion: .list(["none", "flip"]))
     var tta: String?
 
     @Flag(help: "Print one JSON object.")

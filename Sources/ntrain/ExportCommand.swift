@@ -16,13 +16,13 @@ struct ExportCommand: ParsableCommand {
             Exit status: 0 ok, 1 write failure, 2 invalid checkpoint or usage.
             """)
 
-    @Argument(help: "An ntrain checkpoint (.mge).")
+    @Argument(help: "An ntrain checkpoint (.mge).", completion: .file(extensions: ["mge"]))
     var checkpoint: String
 
-    @Option(help: "onnx or safetensors.")
+    @Option(help: "onnx or safetensors.", completion: .list(ExportFormat.allCases.map(\.rawValue)))
     var format: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output file or existing folder (default: beside the checkpoint, with the format's extension).", valueName: "FILE"))
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file or existing folder (default: beside the checkpoint, with the format's extension).", valueName: "FILE"), completion: .file(extensions: ["onnx", "safetensors"]))
     var output: String?
 
     func validate() throws {

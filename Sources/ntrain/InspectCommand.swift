@@ -13,7 +13,7 @@ struct InspectCommand: ParsableCommand {
             Exit status: 0 ok, 2 missing, unreadable or invalid checkpoint.
             """)
 
-    @Argument(help: "An ntrain checkpoint, e.g. runs/lenet-mnist/<time>/checkpoints/last.mge.")
+    @Argument(help: "An ntrain checkpoint, e.g. runs/lenet-mnist/<time>/checkpoints/last.mge.", completion: .file(extensions: ["mge"]))
     var checkpoint: String
 
     @Flag(help: "Print one JSON object instead of text.")

@@ -29,6 +29,10 @@ struct NTrainCommand: ParsableCommand {
                 + "shows what training needs), or free memory. Checkpoints already written are intact.")
             Foundation.exit(ExitStatus.runtimeFailure)
         }
+        if let problem = unknownSubcommand(Array(CommandLine.arguments.dropFirst())) {
+            printError("error: " + problem)
+            Foundation.exit(ExitStatus.usage)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()
@@ -39,5 +43,15 @@ struct NTrainCommand: ParsableCommand {
             }
             exit(withError: error)
         }
+    }
+
+    /// "unknown command 'trian'; did you mean train?" for a first word that names no subcommand
+    /// (swift-argument-parser would take it for a stray argument).
+    static func unknownSubcommand(_ arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+        guard !names.contains(first) else { return nil }
+        let hint = nearest(first, in: names).map { "did you mean \($0)? " } ?? ""
+        return "unknown command '\(first)'; \(hint)commands: \(names.filter { $0 != "help" }.joined(separator: ", ")) (ntrain --help)"
     }
 }

@@ -18,10 +18,10 @@ struct PredictCommand: ParsableCommand {
             Exit status: 0 all predicted, 1 some file failed, 2 invalid checkpoint or usage.
             """)
 
-    @Argument(help: "An ntrain checkpoint (.mge).")
+    @Argument(help: "An ntrain checkpoint (.mge).", completion: .file(extensions: ["mge"]))
     var checkpoint: String
 
-    @Argument(help: "Image files or folders of images.")
+    @Argument(help: "Image files or folders of images.", completion: .file(extensions: ["png", "jpg", "jpeg", "pgm"]))
     var images: [String]
 
     @Option(help: "How many classes to show per image, most probable first.")

@@ -20,22 +20,22 @@ struct TrainCommand: ParsableCommand {
             Exit status: 0 ok, 1 runtime failure (I/O, download, NaN abort), 2 invalid config or usage, 130 interrupted.
             """)
 
-    @Argument(help: "The experiment config (optional with --resume, which uses the checkpoint's config).")
+    @Argument(help: "The experiment config (optional with --resume, which uses the checkpoint's config).", completion: .file(extensions: ["json"]))
     var config: String?
 
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config value by dotted path, e.g. --set optimizer.lr=0.01.", valueName: "a.b=value"))
     var overrides: [String] = []
 
-    @Option(help: "Device: cpux, cpuN, gpux, gpuN or xpux.")
+    @Option(help: "Device: cpux, cpuN, gpux, gpuN or xpux.", completion: .list(["cpux", "gpux", "xpux", "cpu0", "gpu0"]))
     var device: String?
 
-    @Option(help: ArgumentHelp("Continue a run exactly from a checkpoint or run folder.", valueName: "CKPT|RUN_DIR"))
+    @Option(help: ArgumentHelp("Continue a run exactly from a checkpoint or run folder.", valueName: "CKPT|RUN_DIR"), completion: .file(extensions: ["mge"]))
     var resume: String?
 
-    @Option(help: ArgumentHelp("Start a new run from a checkpoint's model weights.", valueName: "CKPT"))
+    @Option(help: ArgumentHelp("Start a new run from a checkpoint's model weights or a PyTorch state dict (.safetensors).", valueName: "CKPT|FILE.safetensors"), completion: .file(extensions: ["mge", "safetensors"]))
     var weights: String?
 
-    @Option(help: ArgumentHelp("Run folder (default runs/<name>/<YYYYmmdd-HHMMSS>).", valueName: "DIR"))
+    @Option(help: ArgumentHelp("Run folder (default runs/<name>/<YYYYmmdd-HHMMSS>).", valueName: "DIR"), completion: .directory)
     var out: String?
 
     @Option(help: "Number of epochs (on --resume: extends the run; the schedule continues).")

@@ -10,6 +10,8 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
     case invalidValue(file: String, path: String, message: String)
     /// A `--set path=value` argument that cannot be applied.
     case invalidOverride(argument: String, message: String)
+    /// Every problem the schema found, when there is more than one.
+    indirect case several([ConfigError])
 
     public var description: String {
         switch self {
@@ -24,7 +26,40 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
             return "\(file): \(path.isEmpty ? "(top level)" : path): \(message)"
         case .invalidOverride(let argument, let message):
             return "--set \(argument): \(message) (use --set section.key=value, e.g. --set optimizer.lr=0.01)"
+        case .several(let errors):
+            return "the config has \(errors.count) problems:\n" + errors.map { "  " + $0.description }.joined(separator: "\n")
         }
+    }
+
+    /// The problems one by one (a `several` unpacked).
+    var problems: [ConfigError] {
+        if case .several(let errors) = self { return errors.flatMap(\.problems) }
+        return [self]
+    }
+
+    /// One error for a list of problems: the problem itself when there is one.
+    static func combining(_ problems: [ConfigError]) -> ConfigError? {
+        problems.count <= 1 ? problems.first : .several(problems.flatMap(\.problems))
+    }
+
+    /// The path a problem is at (nil for problems of the whole file or an override).
+    var path: String? {
+        switch self {
+        case .unknownKey(_, let p, _, _), .invalidValue(_, let p, _): return p
+        default: return nil
+        }
+    }
+
+    /// The error attributed to where its value came from: the `--set` argument that wrote the
+    /// value at its path (or above it), else `file`.
+    func attributed(file: String, overrides: [ConfigOverride]) -> ConfigError {
+        if case .several(let errors) = self { return .several(errors.map { $0.attributed(file: file, overrides: overrides) }) }
+        guard let path else { return inFile(file) }
+        let source = overrides.last { o in
+            let set = o.pathText
+            return path == set || path.hasPrefix(set + ".") || path.hasPrefix(set + "[")
+        }
+        return inFile(source.map { "--set \($0.argument)" } ?? file)
     }
 
     /// The same error attributed to `file`.
@@ -35,6 +70,7 @@ public enum ConfigError: Error, Equatable, CustomStringConvertible {
         case .unknownKey(_, let p, let s, let a): return .unknownKey(file: file, path: p, suggestion: s, allowed: a)
         case .invalidValue(_, let p, let m): return .invalidValue(file: file, path: p, message: m)
         case .invalidOverride: return self
+        case .several(let errors): return .several(errors.map { $0.inFile(file) })
         }
     }
 }
@@ -57,7 +93,7 @@ func editDistance(_ a: String, _ b: String) -> Int {
 }
 
 /// The candidate closest to `word` when it is close enough to be a plausible typo.
-func nearest(_ word: String, in candidates: [String]) -> String? {
+public func nearest(_ word: String, in candidates: [String]) -> String? {
     let scored = candidates.map { (candidate: $0, distance: editDistance(word, $0)) }
     guard let best = scored.min(by: { ($0.distance, $0.candidate) < ($1.distance, $1.candidate) }) else { return nil }
     let limit = max(1, min(3, word.count / 2))

@@ -52,6 +52,16 @@ public struct ConfigOverride: Equatable, Sendable {
         self.value = (try? JSONValue(parsing: valueText)) ?? .string(valueText)
     }
 
+    /// The path as validation errors write it: `scheduler.milestones[1]`.
+    public var pathText: String {
+        path.reduce(into: "") { text, component in
+            switch component {
+            case .key(let k): text += text.isEmpty ? k : "." + k
+            case .index(let i): text += "[\(i)]"
+            }
+        }
+    }
+
     /// Sets the value in `tree`, creating missing objects (and arrays, for an index) along the way.
     public func apply(to tree: inout JSONValue) throws {
         try set(&tree, at: path[...], walked: "")

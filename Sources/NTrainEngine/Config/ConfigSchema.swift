@@ -151,7 +151,12 @@ struct ConfigValidator {
         case .array(let element, let minCount):
             guard case .array(let items) = value else { throw typeError() }
             guard items.count >= minCount else { throw invalid("needs at least \(minCount) entr\(minCount == 1 ? "y" : "ies")") }
-            return .array(try items.enumerated().map { try check($1, element, at: "\(path)[\($0)]") })
+            var out: [JSONValue] = [], problems: [ConfigError] = []
+            for (i, item) in items.enumerated() {
+                do { out.append(try check(item, element, at: "\(path)[\(i)]")) } catch let e as ConfigError { problems += e.problems }
+            }
+            if let error = ConfigError.combining(problems) { throw error }
+            return .array(out)
         case .object(let keys, let required):
             guard case .object(let members) = value else { throw typeError() }
             return .object(try checkMembers(members, keys: keys, required: required, at: path, context: nil))
@@ -194,23 +199,32 @@ struct ConfigValidator {
         context: (key: String, value: String, cases: [String: [String: Schema]])?
     ) throws -> [String: JSONValue] {
         var out: [String: JSONValue] = [:]
+        var problems: [ConfigError] = []
         for name in members.keys.sorted() {
-            let memberPath = join(path, name)
-            guard let sub = keys[name] else {
-                // A key that belongs to another variant gets a specific message.
-                if let c = context, let owners = Optional(c.cases.filter { $0.value[name] != nil }.keys.sorted()), !owners.isEmpty {
-                    let which = c.value.isEmpty ? "without \(c.key)" : "when \(c.key) is \"\(c.value)\""
-                    throw ConfigError.invalidValue(
-                        file: "", path: memberPath,
-                        message: "not an option \(which) (it applies to \(owners.map { $0.isEmpty ? "configs without \(c.key)" : $0 }.joined(separator: ", "))); allowed here: \(keys.keys.sorted().joined(separator: ", "))")
-                }
-                throw ConfigError.unknownKey(file: "", path: memberPath, suggestion: nearest(name, in: Array(keys.keys)), allowed: keys.keys.sorted())
+            do { out[name] = try checkMember(name, members[name]!, keys: keys, at: path, context: context) } catch let e as ConfigError {
+                problems += e.problems
             }
-            out[name] = try check(members[name]!, sub, at: memberPath)
         }
         for name in required.sorted() where members[name] == nil {
-            throw ConfigError.invalidValue(file: "", path: join(path, name), message: "missing (required)")
+            problems.append(.invalidValue(file: "", path: join(path, name), message: "missing (required)"))
         }
+        if let error = ConfigError.combining(problems) { throw error }
         return out
+    }
+
+    private static func checkMember(_ name: String, _ value: JSONValue, keys: [String: Schema], at path: String,
+                                    context: (key: String, value: String, cases: [String: [String: Schema]])?) throws -> JSONValue {
+        let memberPath = join(path, name)
+        guard let sub = keys[name] else {
+            // A key that belongs to another variant gets a specific message.
+            if let c = context, let owners = Optional(c.cases.filter { $0.value[name] != nil }.keys.sorted()), !owners.isEmpty {
+                let which = c.value.isEmpty ? "without \(c.key)" : "when \(c.key) is \"\(c.value)\""
+                throw ConfigError.invalidValue(
+                    file: "", path: memberPath,
+                    message: "not an option \(which) (it applies to \(owners.map { $0.isEmpty ? "configs without \(c.key)" : $0 }.joined(separator: ", "))); allowed here: \(keys.keys.sorted().joined(separator: ", "))")
+            }
+            throw ConfigError.unknownKey(file: "", path: memberPath, suggestion: nearest(name, in: Array(keys.keys)), allowed: keys.keys.sorted())
+        }
+        return try check(value, sub, at: memberPath)
     }
 }

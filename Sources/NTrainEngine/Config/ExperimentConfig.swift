@@ -101,16 +101,17 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         _ tree: JSONValue, file: String = "<config>", overrides: [String] = [], defaultName: String? = nil
     ) throws -> ExperimentConfig {
         var tree = tree
-        for argument in overrides { try ConfigOverride(parsing: argument).apply(to: &tree) }
+        let parsed = try overrides.map(ConfigOverride.init(parsing:))
+        for o in parsed { try o.apply(to: &tree) }
         do {
             let normalised = try ConfigValidator.check(tree, schema, at: "")
             let decoder = JSONDecoder()
             if let defaultName { decoder.userInfo[defaultNameKey] = defaultName }
             return try decoder.decode(ExperimentConfig.self, from: Data(normalised.serialized().utf8))
         } catch let e as ConfigError {
-            throw e.inFile(file)
+            throw e.attributed(file: file, overrides: parsed)
         } catch let e as DecodingError {
-            throw ConfigError.invalidValue(file: file, path: Self.path(of: e), message: Self.message(of: e))
+            throw ConfigError.invalidValue(file: file, path: Self.path(of: e), message: Self.message(of: e)).attributed(file: file, overrides: parsed)
         }
     }
 
