@@ -5,7 +5,8 @@
   logits, cross-entropy loss with label smoothing, every parameter gradient and the batch-norm
   running statistics after the step;
 - torch.optim.SGD with two parameter groups (their own lr and weight_decay, Nesterov momentum);
-- OneCycleLR's learning rate at every step (cycle_momentum=False), cos and linear, two and three phases.
+- OneCycleLR's learning rate at every step (cycle_momentum=False), cos and linear, two and three phases,
+  and with cycle_momentum (PyTorch's default) SGD's momentum and Adam's beta1 at every step.
 
 Weights and inputs come from a formula both sides compute (`value(i, j)` below, in double, then
 rounded to float32), so only PyTorch's results are stored. Parameter names are ntrain's
@@ -135,6 +136,23 @@ for total, pct, div, final, anneal, three in [(20, 0.3, 25.0, 1e4, "cos", False)
     one_cycle.append({"total_steps": total, "pct_start": pct, "div_factor": div, "final_div_factor": final,
                       "anneal_strategy": anneal, "three_phase": three, "max_lr": 0.5, "lrs": lrs})
 out["one_cycle"] = one_cycle
+
+cycled = []
+for opt_name, total, pct, anneal, three, base_m, max_m in [("sgd", 20, 0.3, "cos", False, 0.85, 0.95), ("adam", 30, 0.25, "linear", True, 0.8, 0.9)]:
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.5, momentum=0.5) if opt_name == "sgd" else torch.optim.Adam([p], lr=0.5)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.5, total_steps=total, pct_start=pct, anneal_strategy=anneal,
+                                                three_phase=three, base_momentum=base_m, max_momentum=max_m)
+    key = (lambda g: g["momentum"]) if opt_name == "sgd" else (lambda g: g["betas"][0])
+    moms, lrs = [key(opt.param_groups[0])], [opt.param_groups[0]["lr"]]
+    for _ in range(total - 1):
+        opt.step()
+        sched.step()
+        moms.append(key(opt.param_groups[0]))
+        lrs.append(opt.param_groups[0]["lr"])
+    cycled.append({"optimizer": opt_name, "total_steps": total, "pct_start": pct, "anneal_strategy": anneal, "three_phase": three,
+                   "base_momentum": base_m, "max_momentum": max_m, "max_lr": 0.5, "lrs": lrs, "momenta": moms})
+out["one_cycle_momentum"] = cycled
 
 path = os.path.join(os.path.dirname(__file__), "..", "Tests", "NTrainNNTests", "Fixtures", "blocks_golden.json")
 with open(path, "w") as f:

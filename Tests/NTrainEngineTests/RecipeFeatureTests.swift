@@ -155,4 +155,27 @@ final class RecipeFeatureTests: XCTestCase {
         XCTAssertEqual(resumed.ema!.state.map { $0.1.scalars }, ema.state.map { $0.1.scalars })
         XCTAssertEqual(resumed.model.stateDict().map { $0.1.scalars }, live)
     }
+
+    /// one_cycle cycles the optimizer's momentum by default (PyTorch's cycle_momentum), refuses an
+    /// optimizer without one, and leaves it alone with cycle_momentum false.
+    func testOneCycleCyclesMomentumOrSaysWhyItCannot() throws {
+        func make(_ optimizer: String, _ scheduler: String) throws -> Trainer {
+            let config = try ExperimentConfig.decode(Data("""
+            {"name": "m", "seed": 1, "data": {"dataset": "random", "count": 32, "test_count": 8, "shape": [1, 4, 4], "classes": 2, "batch_size": 8},
+             "model": {"arch": "mlp", "hidden": [4]}, "optimizer": \(optimizer),
+             "scheduler": \(scheduler), "train": {"epochs": 1}}
+            """.utf8), file: "m.json")
+            return try Trainer(config: config, options: TrainOptions(out: folder.appendingPathComponent(UUID().uuidString).path))
+        }
+        let cycled = try make(#"{"type": "sgd", "lr": 0.1, "momentum": 0.5}"#, #"{"type": "one_cycle", "interval": "step"}"#)
+        XCTAssertEqual(cycled.optimizer.cycledMomentum, 0.95, "the cycle starts at max_momentum")
+        _ = try cycled.run()
+        let schedule = try XCTUnwrap((cycled.scheduler as? ScheduledLR)?.schedule)
+        XCTAssertEqual(cycled.optimizer.cycledMomentum, Float(try XCTUnwrap(schedule.momentum(atEpoch: 4))), "where the schedule is after 4 steps")
+        let kept = try make(#"{"type": "sgd", "lr": 0.1, "momentum": 0.5}"#, #"{"type": "one_cycle", "interval": "step", "cycle_momentum": false}"#)
+        XCTAssertEqual(kept.optimizer.cycledMomentum, 0.5)
+        XCTAssertThrowsError(try make(#"{"type": "adagrad", "lr": 0.1}"#, #"{"type": "one_cycle", "interval": "step"}"#)) { error in
+            XCTAssertTrue("\(error)".contains("scheduler.cycle_momentum: optimizer adagrad has no momentum or beta1"), "\(error)")
+        }
+    }
 }

@@ -135,4 +135,29 @@ final class BlocksGoldenTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("pct_start"), "\(error)")
         }
     }
+
+    func testOneCycleLRCyclesMomentumAndBeta1AsPyTorch() throws {
+        let cases = try XCTUnwrap(golden["one_cycle_momentum"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 2)
+        for c in cases {
+            let p = Tensor.zeros([1])
+            p.requiresGrad = true
+            let optimizer: any Optimizer = c["optimizer"] as! String == "sgd"
+                ? try SGD(parameters: [p], learningRate: 0.5, momentum: 0.5) : try Adam(parameters: [p], learningRate: 0.5)
+            let schedule = try OneCycleLR(totalSteps: c["total_steps"] as! Int, pctStart: c["pct_start"] as! Double,
+                                          anneal: OneCycleLR.Anneal(rawValue: c["anneal_strategy"] as! String)!, threePhase: c["three_phase"] as! Bool,
+                                          momentumRange: (c["base_momentum"] as! Double, c["max_momentum"] as! Double))
+            let scheduler = ScheduledLR(optimizer: optimizer, schedule: schedule)
+            let momenta = c["momenta"] as! [Double], lrs = c["lrs"] as! [Double]
+            for t in 0..<momenta.count {
+                if t > 0 {
+                    p.grad = Tensor(shape: [1], scalars: [0.1])
+                    optimizer.step()
+                    scheduler.step()
+                }
+                XCTAssertEqual(Double(try XCTUnwrap(optimizer.cycledMomentum)), momenta[t], accuracy: 1e-7, "\(c["optimizer"]!) step \(t)")
+                XCTAssertEqual(Double(optimizer.learningRate), lrs[t], accuracy: 1e-7 * max(1, lrs[t]), "\(c["optimizer"]!) step \(t)")
+            }
+        }
+    }
 }

@@ -39,6 +39,11 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
     public var finalDivFactor = 1e4
     public var annealStrategy: AnnealStrategy = .cos
     public var threePhase = false
+    /// one_cycle: move the optimizer's momentum (SGD, RMSprop) or β1 (Adam, NAdam) opposite to
+    /// the learning rate, between these two (PyTorch's defaults).
+    public var cycleMomentum = true
+    public var baseMomentum = 0.85
+    public var maxMomentum = 0.95
 
     public init(type: SchedulerKind = .constant) {
         self.type = type
@@ -67,6 +72,7 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
             return [
                 "total_steps": .nullable(.integer(.atLeastOne)), "pct_start": .number(.unitExclusive), "div_factor": .number(.positive),
                 "final_div_factor": .number(.positive), "anneal_strategy": .choice(AnnealStrategy.self), "three_phase": .bool,
+                "cycle_momentum": .bool, "base_momentum": .number(.unitOpen), "max_momentum": .number(.unitOpen),
             ]
         case .sequential:
             return ["schedulers": .array(.deferred { schema(nested: true) }, minCount: 1), "milestones": .array(.integer(.atLeastOne))]
@@ -114,6 +120,9 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         finalDivFactor = try c.value("final_div_factor", default: finalDivFactor)
         annealStrategy = try c.value("anneal_strategy", default: annealStrategy)
         threePhase = try c.value("three_phase", default: threePhase)
+        cycleMomentum = try c.value("cycle_momentum", default: cycleMomentum)
+        baseMomentum = try c.value("base_momentum", default: baseMomentum)
+        maxMomentum = try c.value("max_momentum", default: maxMomentum)
         if (type == .chain || type == .sequential) && schedulers.isEmpty {
             throw c.error("schedulers", "missing; list the schedulers to combine")
         }
@@ -157,5 +166,8 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         try put("final_div_factor", finalDivFactor)
         try put("anneal_strategy", annealStrategy)
         try put("three_phase", threePhase)
+        try put("cycle_momentum", cycleMomentum)
+        try put("base_momentum", baseMomentum)
+        try put("max_momentum", maxMomentum)
     }
 }

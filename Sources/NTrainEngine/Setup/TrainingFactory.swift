@@ -76,7 +76,13 @@ public enum TrainingFactory {
             return try ReduceLROnPlateau(optimizer: optimizer, mode: c.mode == .min ? .min : .max, factor: c.factor,
                                          patience: c.patience, threshold: c.threshold, cooldown: c.cooldown, minLR: c.minLR)
         }
-        return ScheduledLR(optimizer: optimizer, schedule: try schedule(c, horizon: horizon))
+        let schedule = try schedule(c, horizon: horizon)
+        if schedule.momentum(atEpoch: 0) != nil && optimizer.cycledMomentum == nil {
+            // PyTorch: "optimizer must support momentum or beta1 with `cycle_momentum` option enabled".
+            throw EngineError.invalidModel("scheduler.cycle_momentum: optimizer \(optimizer.name) has no momentum or beta1 to cycle; "
+                + "set scheduler.cycle_momentum to false or use sgd, adam, adamw, nadam or rmsprop")
+        }
+        return ScheduledLR(optimizer: optimizer, schedule: schedule)
     }
 
     static func schedule(_ c: SchedulerConfig, horizon: Int) throws -> any LRSchedule {
@@ -93,7 +99,8 @@ public enum TrainingFactory {
         case .sequential: return try SequentialLR(c.schedulers.map { try schedule($0, horizon: horizon) }, milestones: c.milestones)
         case .oneCycle:
             return try OneCycleLR(totalSteps: c.totalSteps ?? max(2, horizon), pctStart: c.pctStart, divFactor: c.divFactor,
-                                  finalDivFactor: c.finalDivFactor, anneal: c.annealStrategy == .cos ? .cos : .linear, threePhase: c.threePhase)
+                                  finalDivFactor: c.finalDivFactor, anneal: c.annealStrategy == .cos ? .cos : .linear, threePhase: c.threePhase,
+                                  momentumRange: c.cycleMomentum ? (c.baseMomentum, c.maxMomentum) : nil)
         case .plateau:
             throw EngineError.invalidModel("scheduler: plateau cannot be nested inside chain or sequential")
         }

@@ -18,7 +18,8 @@ public class Adam: Optimizer {
     public var name: String { decoupledWeightDecay ? "adamw" : "adam" }
     public let parameters: [Tensor]
     public var learningRate: Float
-    public let beta1: Float
+    /// Settable, for a 1cycle schedule (`cycledMomentum`).
+    public var beta1: Float
     public let beta2: Float
     public let eps: Float
     public let weightDecay: Float
@@ -48,6 +49,11 @@ public class Adam: Optimizer {
     }
 
     private var tensorKeys: [String] { amsgrad ? ["exp_avg", "exp_avg_sq", "max_exp_avg_sq"] : ["exp_avg", "exp_avg_sq"] }
+
+    public var cycledMomentum: Float? {
+        get { beta1 }
+        set { if let newValue { beta1 = newValue } }
+    }
 
     public func step() {
         // Scalar factors in double precision, as PyTorch computes them in Python floats.

@@ -20,7 +20,8 @@ public final class NAdam: Optimizer {
     public let name = "nadam"
     public let parameters: [Tensor]
     public var learningRate: Float
-    public let beta1: Float
+    /// Settable, for a 1cycle schedule (`cycledMomentum`).
+    public var beta1: Float
     public let beta2: Float
     public let eps: Float
     public let weightDecay: Float
@@ -48,6 +49,11 @@ public final class NAdam: Optimizer {
         self.momentumDecay = momentumDecay
         self.decoupledWeightDecay = decoupledWeightDecay
         self.states = Array(repeating: nil, count: parameters.count)
+    }
+
+    public var cycledMomentum: Float? {
+        get { beta1 }
+        set { if let newValue { beta1 = newValue } }
     }
 
     public func step() {

@@ -16,6 +16,9 @@ public protocol Optimizer: AnyObject {
     var parameters: [Tensor] { get }
     /// The learning rate used by the next `step()` (schedulers set it).
     var learningRate: Float { get set }
+    /// The momentum a 1cycle schedule cycles (PyTorch's `cycle_momentum`): SGD's and RMSprop's
+    /// `momentum`, Adam's and NAdam's β1; nil for an optimizer without one (setting it then does nothing).
+    var cycledMomentum: Float? { get set }
     /// Applies one update to every parameter that has a gradient.
     func step()
     /// A copy of the optimizer's state (tensors are copied, so later steps do not change it).
@@ -27,6 +30,11 @@ public protocol Optimizer: AnyObject {
 }
 
 extension Optimizer {
+    public var cycledMomentum: Float? {
+        get { nil }
+        set {}  // swiftlint:disable:this unused_setter_value
+    }
+
     /// Clears the gradients of all parameters. As in PyTorch (`set_to_none=True` by default) the
     /// gradients are released; with `setToNone: false` they are zero-filled in place instead.
     public func zeroGrad(setToNone: Bool = true) {

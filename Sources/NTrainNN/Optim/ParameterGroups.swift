@@ -32,6 +32,12 @@ public final class ParameterGroups: Optimizer {
     }
 
     /// `groups` must cover each of `parameters` exactly once, with optimizers of one kind.
+    /// The first group's; setting it sets every group's (they share one schedule).
+    public var cycledMomentum: Float? {
+        get { groups.lazy.compactMap { $0.optimizer.cycledMomentum }.first }
+        set { for g in groups { g.optimizer.cycledMomentum = newValue } }
+    }
+
     public init(parameters: [Tensor], groups: [Group], learningRate: Float) {
         precondition(!groups.isEmpty && Set(groups.map(\.optimizer.name)).count == 1, "parameter groups need optimizers of one kind")
         var owner = Array(repeating: (group: -1, local: -1), count: parameters.count)

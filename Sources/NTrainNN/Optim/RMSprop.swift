@@ -20,7 +20,8 @@ public final class RMSprop: Optimizer {
     public let alpha: Float
     public let eps: Float
     public let weightDecay: Float
-    public let momentum: Float
+    /// Settable, for a 1cycle schedule (`cycledMomentum`).
+    public var momentum: Float
     public let centered: Bool
     private var states: [ParameterState?]
 
@@ -45,6 +46,11 @@ public final class RMSprop: Optimizer {
     /// Slot order: square_avg, then momentum_buffer (if momentum > 0), then grad_avg (if centered).
     private var tensorKeys: [String] {
         ["square_avg"] + (momentum > 0 ? ["momentum_buffer"] : []) + (centered ? ["grad_avg"] : [])
+    }
+
+    public var cycledMomentum: Float? {
+        get { momentum }
+        set { if let newValue { momentum = newValue } }
     }
 
     public func step() {

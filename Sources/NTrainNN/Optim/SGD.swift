@@ -15,7 +15,8 @@ public final class SGD: Optimizer {
     public let name = "sgd"
     public let parameters: [Tensor]
     public var learningRate: Float
-    public let momentum: Float
+    /// Settable, for a 1cycle schedule (`cycledMomentum`).
+    public var momentum: Float
     public let dampening: Float
     public let weightDecay: Float
     public let nesterov: Bool
@@ -40,6 +41,11 @@ public final class SGD: Optimizer {
         self.weightDecay = weightDecay
         self.nesterov = nesterov
         self.buffers = Array(repeating: nil, count: parameters.count)
+    }
+
+    public var cycledMomentum: Float? {
+        get { momentum }
+        set { if let newValue { momentum = newValue } }
     }
 
     private var tensorKeys: [String] { momentum != 0 ? ["momentum_buffer"] : [] }

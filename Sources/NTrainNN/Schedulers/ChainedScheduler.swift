@@ -21,4 +21,9 @@ public struct ChainedScheduler: LRSchedule {
         for s in schedules { lr *= s.learningRate(atEpoch: epoch, base: base) / base }
         return lr
     }
+
+    /// The last schedule's that cycles momentum (PyTorch's chain applies each in turn).
+    public func momentum(atEpoch epoch: Int) -> Double? {
+        schedules.reversed().lazy.compactMap { $0.momentum(atEpoch: epoch) }.first
+    }
 }

@@ -12,6 +12,13 @@ public protocol LRSchedule: Sendable {
     /// The learning rate at counter value `epoch` (0 = before the first `step()`), for a schedule
     /// that starts from `base`.
     func learningRate(atEpoch epoch: Int, base: Double) -> Double
+    /// The momentum the schedule sets at counter value `epoch`, for schedules that cycle it
+    /// (OneCycleLR); nil leaves the optimizer's momentum alone.
+    func momentum(atEpoch epoch: Int) -> Double?
+}
+
+extension LRSchedule {
+    public func momentum(atEpoch epoch: Int) -> Double? { nil }
 }
 
 /// A stateful scheduler bound to an optimizer: each `step()` advances its counter and sets the

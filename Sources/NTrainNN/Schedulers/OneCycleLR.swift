@@ -5,8 +5,9 @@ import Foundation
 /// `max_lr / divFactor / finalDivFactor` (cosine or linear). `threePhase` goes back to the start
 /// value by 2·pctStart and then anneals to the minimum, as PyTorch's `three_phase=True`.
 ///
-/// Momentum is not cycled (PyTorch's `cycle_momentum=False`). Past `totalSteps` the last value
-/// holds (PyTorch raises instead).
+/// With `cycleMomentum` (PyTorch's default) the optimizer's momentum (SGD's momentum, Adam's β1)
+/// moves the other way, from `maxMomentum` down to `baseMomentum` while the learning rate rises and
+/// back while it falls. Past `totalSteps` the last value holds (PyTorch raises instead).
 public struct OneCycleLR: LRSchedule {
     public enum Anneal: String, Sendable { case cos, linear }
 
@@ -16,10 +17,12 @@ public struct OneCycleLR: LRSchedule {
     public let finalDivFactor: Double
     public let anneal: Anneal
     public let threePhase: Bool
+    /// nil: momentum is not cycled (`cycle_momentum=False`).
+    public let momentumRange: (base: Double, max: Double)?
     public var name: String { "one_cycle" }
 
     public init(totalSteps: Int, pctStart: Double = 0.3, divFactor: Double = 25, finalDivFactor: Double = 1e4,
-                anneal: Anneal = .cos, threePhase: Bool = false) throws {
+                anneal: Anneal = .cos, threePhase: Bool = false, momentumRange: (base: Double, max: Double)? = (0.85, 0.95)) throws {
         func invalid(_ p: String, _ v: Any, _ e: String) -> SchedulerError {
             .invalidParameter(scheduler: "one_cycle", parameter: p, value: "\(v)", expected: e)
         }
@@ -38,14 +41,25 @@ public struct OneCycleLR: LRSchedule {
         self.finalDivFactor = finalDivFactor
         self.anneal = anneal
         self.threePhase = threePhase
+        self.momentumRange = momentumRange
     }
 
     public func learningRate(atEpoch epoch: Int, base: Double) -> Double {
         let initial = base / divFactor, minimum = initial / finalDivFactor
+        return interpolate(epoch, threePhase ? [initial, base, initial, minimum] : [initial, base, minimum])
+    }
+
+    /// Momentum moves opposite to the learning rate: max → base → max (→ max in the third phase).
+    public func momentum(atEpoch epoch: Int) -> Double? {
+        guard let m = momentumRange else { return nil }
+        return interpolate(epoch, threePhase ? [m.max, m.base, m.max, m.max] : [m.max, m.base, m.max])
+    }
+
+    /// The value at step `epoch` of the curve through `points` at PyTorch's phase ends.
+    private func interpolate(_ epoch: Int, _ points: [Double]) -> Double {
         let firstEnd = pctStart * Double(totalSteps) - 1
-        let phases: [(end: Double, from: Double, to: Double)] = threePhase
-            ? [(firstEnd, initial, base), (2 * pctStart * Double(totalSteps) - 2, base, initial), (Double(totalSteps - 1), initial, minimum)]
-            : [(firstEnd, initial, base), (Double(totalSteps - 1), base, minimum)]
+        let ends = threePhase ? [firstEnd, 2 * pctStart * Double(totalSteps) - 2, Double(totalSteps - 1)] : [firstEnd, Double(totalSteps - 1)]
+        let phases = ends.indices.map { (end: ends[$0], from: points[$0], to: points[$0 + 1]) }
         let step = Double(min(epoch, totalSteps))
         var start = 0.0
         for (i, phase) in phases.enumerated() {
@@ -58,6 +72,6 @@ public struct OneCycleLR: LRSchedule {
             }
             start = phase.end
         }
-        return minimum
+        return points[points.count - 1]
     }
 }

@@ -23,6 +23,7 @@ public final class ScheduledLR: LRScheduler {
         self.lastEpoch = 0
         self.learningRate = schedule.learningRate(atEpoch: 0, base: baseLearningRate)
         optimizer.learningRate = Float(learningRate)
+        if let m = schedule.momentum(atEpoch: 0) { optimizer.cycledMomentum = Float(m) }
     }
 
     public func step() {
@@ -33,6 +34,7 @@ public final class ScheduledLR: LRScheduler {
     private func apply() {
         learningRate = schedule.learningRate(atEpoch: lastEpoch, base: baseLearningRate)
         optimizer.learningRate = Float(learningRate)
+        if let m = schedule.momentum(atEpoch: lastEpoch) { optimizer.cycledMomentum = Float(m) }
     }
 
     public func stateDict() -> SchedulerState {

@@ -25,9 +25,18 @@ public struct SequentialLR: LRSchedule {
     }
 
     public func learningRate(atEpoch epoch: Int, base: Double) -> Double {
+        let (k, start) = active(at: epoch)
+        return schedules[k].learningRate(atEpoch: epoch - start, base: base)
+    }
+
+    public func momentum(atEpoch epoch: Int) -> Double? {
+        let (k, start) = active(at: epoch)
+        return schedules[k].momentum(atEpoch: epoch - start)
+    }
+
+    private func active(at epoch: Int) -> (Int, Int) {
         var k = 0
         while k < milestones.count && milestones[k] <= epoch { k += 1 }
-        let start = k == 0 ? 0 : milestones[k - 1]
-        return schedules[k].learningRate(atEpoch: epoch - start, base: base)
+        return (k, k == 0 ? 0 : milestones[k - 1])
     }
 }
