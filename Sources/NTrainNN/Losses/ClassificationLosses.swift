@@ -6,69 +6,15 @@ import NTrainCore
 /// `F.cross_entropy`. Backward is (softmax − q) / N.
 public func crossEntropy(_ logits: Tensor, _ targets: Tensor, labelSmoothing: Float = 0) -> Tensor {
     let (n, c) = checkClassInputs(logits, targets, "cross_entropy")
-    if logits.device != .cpu {
-        let (loss, backward) = CUDAOps.crossEntropy(logits, targets.to(logits.device), n: n, c: c, labelSmoothing: labelSmoothing)
-        return loss.recorded("cross_entropy", inputs: [logits]) { g in [backward(g)] }
-    }
-    let x = logits.data, t = targets.int32Data
-    let probs = Tensor(uninitialized: [n, c])
-    let pp = probs.data
-    var total = 0.0
-    let eps = labelSmoothing
-    for i in 0..<n {
-        let row = x + i * c, prow = pp + i * c
-        var m = -Float.infinity
-        for j in 0..<c { m = max(m, row[j]) }
-        var s: Float = 0
-        for j in 0..<c {
-            let e = Foundation.exp(row[j] - m)
-            prow[j] = e
-            s += e
-        }
-        let logZ = m + Foundation.log(s)
-        let inv = 1 / s
-        var sumLogP: Float = 0
-        for j in 0..<c {
-            prow[j] *= inv
-            sumLogP += row[j] - logZ
-        }
-        let target = Int(t[i])
-        let nll = -(row[target] - logZ)
-        total += Double((1 - eps) * nll - eps / Float(c) * sumLogP)
-    }
-    let loss = Tensor(Float(total / Double(n)))
-    return loss.recorded("cross_entropy", inputs: [logits]) { g in
-        // Read through the tensors (not the pointers above) so their storage outlives the forward.
-        let pp = probs.data, t = targets.int32Data
-        let scale = g.item() / Float(n)
-        let grad = Tensor(uninitialized: [n, c])
-        let gp = grad.data
-        let off = eps / Float(c)
-        for i in 0..<n {
-            for j in 0..<c { gp[i * c + j] = (pp[i * c + j] - off) * scale }
-            gp[i * c + Int(t[i])] -= (1 - eps) * scale
-        }
-        return [grad]
-    }
+    let (loss, backward) = logits.backend.crossEntropy(logits, targets.to(logits.device), n: n, c: c, labelSmoothing: labelSmoothing)
+    return loss.recorded("cross_entropy", inputs: [logits]) { g in [backward(g)] }
 }
 
 /// Mean negative log-likelihood of log-probabilities [N, C] at class indices [N] (`F.nll_loss`).
 public func nllLoss(_ logProbabilities: Tensor, _ targets: Tensor) -> Tensor {
     let (n, c) = checkClassInputs(logProbabilities, targets, "nll")
-    if logProbabilities.device != .cpu {
-        let (loss, backward) = CUDAOps.nllLoss(logProbabilities, targets.to(logProbabilities.device), n: n, c: c)
-        return loss.recorded("nll", inputs: [logProbabilities]) { g in [backward(g)] }
-    }
-    let x = logProbabilities.data, t = targets.int32Data
-    var total = 0.0
-    for i in 0..<n { total -= Double(x[i * c + Int(t[i])]) }
-    return Tensor(Float(total / Double(n))).recorded("nll", inputs: [logProbabilities]) { g in
-        let t = targets.int32Data
-        let grad = Tensor.zeros([n, c])
-        let v = -g.item() / Float(n)
-        for i in 0..<n { grad.data[i * c + Int(t[i])] = v }
-        return [grad]
-    }
+    let (loss, backward) = logProbabilities.backend.nllLoss(logProbabilities, targets.to(logProbabilities.device), n: n, c: c)
+    return loss.recorded("nll", inputs: [logProbabilities]) { g in [backward(g)] }
 }
 
 private func checkClassInputs(_ scores: Tensor, _ targets: Tensor, _ name: String) -> (Int, Int) {

@@ -50,20 +50,7 @@ public final class Adagrad: Optimizer {
             states[i]!.scalars[0] += 1
             let t = states[i]!.scalars[0]
             let negCLR = Float(-(lr / (1 + (t - 1) * decay)))
-            if p.device != .cpu {
-                CUDAOps.adagradStep(p, grad: grad, sum: states[i]!.tensors[0], weightDecay: wd, eps: eps, negativeCLR: negCLR)
-                continue
-            }
-            let n = p.count, w = p.data, g = grad.data, s = states[i]!.tensors[0].data
-            parallelUpdate(n) { r in
-                for j in r {
-                    let wj = w[j]
-                    let gj = wd == 0 ? g[j] : g[j] + wd * wj
-                    let sj = s[j] + gj * gj
-                    s[j] = sj
-                    w[j] = wj + negCLR * (gj / (ntrain_sqrtf(sj) + eps))
-                }
-            }
+            p.backend.adagradStep(p, grad: grad, sum: states[i]!.tensors[0], AdagradUpdate(weightDecay: wd, eps: eps, negativeCLR: negCLR))
         }
     }
 

@@ -73,31 +73,10 @@ public class Adam: Optimizer {
             let stepSize = lr / (1 - pow(b1, t))
             let negStep = Float(-stepSize)
             let bc2Sqrt = Float((1 - pow(b2, t)).squareRoot())
-            if p.device != .cpu {
-                let s = states[i]!.tensors
-                CUDAOps.adamStep(p, grad: grad, m: s[0], v: s[1], vmax: amsgrad ? s[2] : nil, shrink: shrinks ? shrink : nil, l2: l2,
-                                 w1: w1, decay2: decay2, w2: w2, bc2Sqrt: bc2Sqrt, eps: eps, negativeStep: negStep)
-                continue
-            }
-            let n = p.count, w = p.data, g = grad.data
-            let m = states[i]!.tensors[0].data, v = states[i]!.tensors[1].data
-            let vmax = amsgrad ? states[i]!.tensors[2].data : v
-            let amsgrad = self.amsgrad
-            parallelUpdate(n) { r in
-                for j in r {
-                    var wj = w[j]
-                    if shrinks { wj = wj * shrink }
-                    let gj = l2 == 0 ? g[j] : g[j] + l2 * wj
-                    let (mj, vj) = updateMoments(m, v, j, gradient: gj, w1: w1, decay2: decay2, w2: w2)
-                    var vhat = vj
-                    if amsgrad {
-                        vhat = Swift.max(vmax[j], vj)
-                        vmax[j] = vhat
-                    }
-                    let denom = ntrain_sqrtf(vhat) / bc2Sqrt + eps
-                    w[j] = wj + negStep * (mj / denom)
-                }
-            }
+            let s = states[i]!.tensors
+            p.backend.adamStep(p, grad: grad, m: s[0], v: s[1], vmax: amsgrad ? s[2] : nil,
+                               AdamUpdate(shrink: shrinks ? shrink : nil, l2: l2, w1: w1, decay2: decay2, w2: w2, bc2Sqrt: bc2Sqrt,
+                                          eps: eps, negativeStep: negStep))
         }
     }
 

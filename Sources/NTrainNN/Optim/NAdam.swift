@@ -81,25 +81,10 @@ public final class NAdam: Optimizer {
             let gradCoef = Float(-lr * (1 - mu) / (1 - Double(muProduct)))
             let avgCoef = Float(-lr * muNext / (1 - muProductNext))
 
-            if p.device != .cpu {
-                let s = states[i]!.tensors
-                CUDAOps.nadamStep(p, grad: grad, m: s[0], v: s[1], shrink: shrinks ? shrink : nil, l2: l2, w1: w1, decay2: decay2,
-                                  w2: w2, bc2: bc2, eps: eps, gradCoefficient: gradCoef, averageCoefficient: avgCoef)
-                continue
-            }
-            let w = p.data, g = grad.data
-            let m = states[i]!.tensors[0].data, v = states[i]!.tensors[1].data
-            parallelUpdate(p.count) { r in
-                for j in r {
-                    var wj = w[j]
-                    if shrinks { wj = wj * shrink }
-                    let gj = l2 == 0 ? g[j] : g[j] + l2 * wj
-                    let (mj, vj) = updateMoments(m, v, j, gradient: gj, w1: w1, decay2: decay2, w2: w2)
-                    let denom = ntrain_sqrtf(vj / bc2) + eps
-                    wj = wj + gradCoef * (gj / denom)
-                    w[j] = wj + avgCoef * (mj / denom)
-                }
-            }
+            let s = states[i]!.tensors
+            p.backend.nadamStep(p, grad: grad, m: s[0], v: s[1],
+                                NAdamUpdate(shrink: shrinks ? shrink : nil, l2: l2, w1: w1, decay2: decay2, w2: w2, bc2: bc2, eps: eps,
+                                            gradCoefficient: gradCoef, averageCoefficient: avgCoef))
         }
     }
 

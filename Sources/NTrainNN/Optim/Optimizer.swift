@@ -85,29 +85,3 @@ enum HyperparameterCheck {
         }
     }
 }
-
-/// PyTorch's CPU `lerp` (`a + w·(b − a)`, switching form at w = 0.5 for accuracy), used for the
-/// running averages so they round as PyTorch's do.
-@inline(__always)
-func lerp(_ a: Float, _ b: Float, _ w: Float) -> Float {
-    abs(w) < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w)
-}
-
-/// Adam's and NAdam's running moments of element `j`: m = lerp(m, g, 1 − β1) and
-/// v = β2·v + (1 − β2)·g², stored back and returned (`w1` = 1 − β1, `w2` = 1 − β2).
-@inline(__always)
-func updateMoments(_ m: UnsafeMutablePointer<Float>, _ v: UnsafeMutablePointer<Float>, _ j: Int, gradient g: Float,
-                   w1: Float, decay2: Float, w2: Float) -> (m: Float, v: Float) {
-    let mj = lerp(m[j], g, w1)
-    m[j] = mj
-    let vj = v[j] * decay2 + w2 * g * g
-    v[j] = vj
-    return (mj, vj)
-}
-
-/// Runs an elementwise optimizer update over 0..<count: large parameters split across the
-/// kernels' threads (each element is updated alone, so the split never changes a result).
-@inline(__always)
-func parallelUpdate(_ count: Int, _ body: (Range<Int>) -> Void) {
-    Parallel.forEachChunk(count, minChunk: 8192) { _, r in body(r) }
-}

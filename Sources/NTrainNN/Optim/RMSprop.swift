@@ -65,39 +65,9 @@ public final class RMSprop: Optimizer {
             }
             states[i]!.scalars[0] += 1
             let slots = states[i]!.tensors
-            if p.device != .cpu {
-                CUDAOps.rmspropStep(p, grad: grad, squareAverage: slots[0], buffer: mom > 0 ? slots[1] : nil,
-                                    gradAverage: centered ? slots[slots.count - 1] : nil, decay: decay, keep: keep, eps: eps,
-                                    weightDecay: wd, momentum: mom, negativeLR: negLR)
-                continue
-            }
-            let n = p.count, w = p.data, g = grad.data, s = slots[0].data
-            let b = mom > 0 ? slots[1].data : s
-            let ga = centered ? slots[slots.count - 1].data : s
-            parallelUpdate(n) { r in
-                for j in r {
-                    let wj = w[j]
-                    let gj = wd == 0 ? g[j] : g[j] + wd * wj
-                    let sj = s[j] * decay + keep * gj * gj
-                    s[j] = sj
-                    var avg: Float
-                    if centered {
-                        let aj = lerp(ga[j], gj, keep)
-                        ga[j] = aj
-                        avg = ntrain_sqrtf(sj + -1 * aj * aj)
-                    } else {
-                        avg = ntrain_sqrtf(sj)
-                    }
-                    avg = avg + eps
-                    if mom > 0 {
-                        let bj = b[j] * mom + gj / avg
-                        b[j] = bj
-                        w[j] = wj + negLR * bj
-                    } else {
-                        w[j] = wj + negLR * (gj / avg)
-                    }
-                }
-            }
+            p.backend.rmspropStep(p, grad: grad, squareAverage: slots[0], buffer: mom > 0 ? slots[1] : nil,
+                                  gradAverage: centered ? slots[slots.count - 1] : nil,
+                                  RMSpropUpdate(decay: decay, keep: keep, eps: eps, weightDecay: wd, momentum: mom, negativeLR: negLR))
         }
     }
 

@@ -56,48 +56,10 @@ public final class SGD: Optimizer {
         for (i, p) in parameters.enumerated() {
             guard let grad = p.grad else { continue }
             precondition(grad.shape == p.shape, "SGD: gradient shape \(grad.shape) ≠ parameter shape \(p.shape)")
-            if p.device != .cpu {
-                let first = mom != 0 && buffers[i] == nil
-                if first { buffers[i] = ParameterState(tensors: [Tensor(uninitialized: p.shape, device: p.device)], scalars: []) }
-                CUDAOps.sgdStep(p, grad: grad, buffer: mom == 0 ? nil : buffers[i]!.tensors[0], negativeLR: negLR, weightDecay: wd,
-                                momentum: mom, keep: keep, nesterov: nesterov, first: first)
-                continue
-            }
-            let n = p.count, w = p.data, g = grad.data
-            if mom == 0 {
-                parallelUpdate(n) { r in
-                    if wd == 0 {
-                        for j in r { w[j] = w[j] + negLR * g[j] }
-                    } else {
-                        for j in r { w[j] = w[j] + negLR * (g[j] + wd * w[j]) }
-                    }
-                }
-                continue
-            }
-            let nesterov = self.nesterov
-            if let state = buffers[i] {
-                let b = state.tensors[0].data
-                parallelUpdate(n) { r in
-                    for j in r {
-                        let gj = wd == 0 ? g[j] : g[j] + wd * w[j]
-                        let bj = b[j] * mom + keep * gj
-                        b[j] = bj
-                        w[j] = w[j] + negLR * (nesterov ? gj + mom * bj : bj)
-                    }
-                }
-            } else {
-                // PyTorch's first step: the buffer is a clone of the (decayed) gradient.
-                let buffer = Tensor(uninitialized: p.shape)
-                let b = buffer.data
-                parallelUpdate(n) { r in
-                    for j in r {
-                        let gj = wd == 0 ? g[j] : g[j] + wd * w[j]
-                        b[j] = gj
-                        w[j] = w[j] + negLR * (nesterov ? gj + mom * gj : gj)
-                    }
-                }
-                buffers[i] = ParameterState(tensors: [buffer], scalars: [])
-            }
+            let first = mom != 0 && buffers[i] == nil
+            if first { buffers[i] = ParameterState(tensors: [Tensor(uninitialized: p.shape, device: p.device)], scalars: []) }
+            p.backend.sgdStep(p, grad: grad, buffer: mom == 0 ? nil : buffers[i]!.tensors[0],
+                              SGDUpdate(negativeLR: negLR, weightDecay: wd, momentum: mom, keep: keep, nesterov: nesterov, first: first))
         }
     }
 

@@ -1,0 +1,113 @@
+/// The operations that are done one way on the CPU and another on a GPU, behind one protocol
+/// (candle's `BackendStorage`): a tensor picks its backend from its storage's device once
+/// (`Tensor.backend`), and the layers above (NTrainNN, NTrainEngine) call the backend instead of
+/// branching on the device or naming CUDA types.
+///
+/// This holds the fused optimizer updates, gradient clipping and its finite check, and the
+/// classification losses; the other ops still
+/// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
+/// Each update applies, element by element, exactly the float expressions its CPU loop does, with
+/// the per-step scalars computed once on the host by the optimizer, so both backends give the
+/// same values (checked on the CUDA emulator).
+public protocol Backend: Sendable {
+    /// `torch.optim.SGD` on `w` in place; `buffer` is the momentum buffer (nil without momentum),
+    /// uninitialised and filled here on a parameter's first step (`first`).
+    func sgdStep(_ w: Tensor, grad: Tensor, buffer: Tensor?, _ u: SGDUpdate)
+    /// Adam / AdamW on `w` in place; `vmax` only with amsgrad.
+    func adamStep(_ w: Tensor, grad: Tensor, m: Tensor, v: Tensor, vmax: Tensor?, _ u: AdamUpdate)
+    /// NAdam on `w` in place.
+    func nadamStep(_ w: Tensor, grad: Tensor, m: Tensor, v: Tensor, _ u: NAdamUpdate)
+    /// Adagrad on `w` in place; `sum` is the accumulator.
+    func adagradStep(_ w: Tensor, grad: Tensor, sum: Tensor, _ u: AdagradUpdate)
+    /// RMSprop on `w` in place; `buffer` only with momentum, `gradAverage` only when centered.
+    func rmspropStep(_ w: Tensor, grad: Tensor, squareAverage: Tensor, buffer: Tensor?, gradAverage: Tensor?, _ u: RMSpropUpdate)
+    /// Whether every element of `tensors` (all on this backend's device) is finite.
+    func allFinite(_ tensors: [Tensor]) -> Bool
+    /// Scales `grads` in place so that their global `normType`-norm is at most `maxNorm`; returns
+    /// the norm before clipping (PyTorch's `clip_grad_norm_`, norms accumulated in double).
+    func clipGradNorm(_ grads: [Tensor], maxNorm: Float, normType: Float) -> Float
+    /// Clamps every element of `grads` into [−clipValue, clipValue] in place (NaN stays NaN).
+    func clipGradValue(_ grads: [Tensor], clipValue: Float)
+    /// Mean cross-entropy of `logits` [n, c] at int32 class indices (same device), fused with
+    /// log-softmax and label smoothing `labelSmoothing`; the backward maps the loss gradient to
+    /// the logits' gradient, (softmax − q)·g / n.
+    func crossEntropy(_ logits: Tensor, _ targets: Tensor, n: Int, c: Int, labelSmoothing: Float) -> (loss: Tensor, backward: (Tensor) -> Tensor)
+    /// Mean negative log-likelihood of log-probabilities [n, c] at int32 class indices.
+    func nllLoss(_ logProbabilities: Tensor, _ targets: Tensor, n: Int, c: Int) -> (loss: Tensor, backward: (Tensor) -> Tensor)
+}
+
+extension Tensor {
+    /// The backend that runs ops on this tensor's storage: the one place that looks at the device.
+    public var backend: any Backend { device == .cpu ? CPUBackend() : CUDABackend() }
+
+    /// The backend for an op over `tensors` that may sit on different devices (a model being moved,
+    /// gradients of a tied parameter): the first device tensor's, whose host round trips read host
+    /// tensors too, else the CPU's.
+    public static func backend(for tensors: [Tensor]) -> any Backend {
+        tensors.first { $0.device != .cpu }?.backend ?? CPUBackend()
+    }
+
+    /// `tensors` grouped by device, in first-seen order (for ops each backend runs on its own).
+    public static func byDevice(_ tensors: [Tensor]) -> [[Tensor]] {
+        var groups: [(Device, [Tensor])] = []
+        for t in tensors {
+            if let k = groups.firstIndex(where: { $0.0 == t.device }) { groups[k].1.append(t) } else { groups.append((t.device, [t])) }
+        }
+        return groups.map(\.1)
+    }
+}
+
+/// SGD's per-step scalars.
+public struct SGDUpdate: Sendable {
+    public var negativeLR: Float, weightDecay: Float, momentum: Float
+    /// 1 − dampening.
+    public var keep: Float
+    public var nesterov: Bool
+    /// The parameter's first step with momentum: the buffer becomes the (decayed) gradient.
+    public var first: Bool
+
+    public init(negativeLR: Float, weightDecay: Float, momentum: Float, keep: Float, nesterov: Bool, first: Bool) {
+        (self.negativeLR, self.weightDecay, self.momentum, self.keep, self.nesterov, self.first) = (negativeLR, weightDecay, momentum, keep, nesterov, first)
+    }
+}
+
+/// Adam's and AdamW's per-step scalars (`w1` = 1 − β1, `decay2` = β2, `w2` = 1 − β2).
+public struct AdamUpdate: Sendable {
+    /// AdamW's decoupled decay factor 1 − lr·wd (nil for Adam).
+    public var shrink: Float?
+    public var l2: Float, w1: Float, decay2: Float, w2: Float, bc2Sqrt: Float, eps: Float, negativeStep: Float
+
+    public init(shrink: Float?, l2: Float, w1: Float, decay2: Float, w2: Float, bc2Sqrt: Float, eps: Float, negativeStep: Float) {
+        (self.shrink, self.l2, self.w1, self.decay2, self.w2, self.bc2Sqrt, self.eps, self.negativeStep) = (shrink, l2, w1, decay2, w2, bc2Sqrt, eps, negativeStep)
+    }
+}
+
+/// NAdam's per-step scalars.
+public struct NAdamUpdate: Sendable {
+    public var shrink: Float?
+    public var l2: Float, w1: Float, decay2: Float, w2: Float, bc2: Float, eps: Float, gradCoefficient: Float, averageCoefficient: Float
+
+    public init(shrink: Float?, l2: Float, w1: Float, decay2: Float, w2: Float, bc2: Float, eps: Float, gradCoefficient: Float,
+                averageCoefficient: Float) {
+        (self.shrink, self.l2, self.w1, self.decay2, self.w2, self.bc2, self.eps) = (shrink, l2, w1, decay2, w2, bc2, eps)
+        (self.gradCoefficient, self.averageCoefficient) = (gradCoefficient, averageCoefficient)
+    }
+}
+
+/// Adagrad's per-step scalars; `negativeCLR` = −lr / (1 + (t − 1)·lr_decay).
+public struct AdagradUpdate: Sendable {
+    public var weightDecay: Float, eps: Float, negativeCLR: Float
+
+    public init(weightDecay: Float, eps: Float, negativeCLR: Float) {
+        (self.weightDecay, self.eps, self.negativeCLR) = (weightDecay, eps, negativeCLR)
+    }
+}
+
+/// RMSprop's per-step scalars (`decay` = α, `keep` = 1 − α).
+public struct RMSpropUpdate: Sendable {
+    public var decay: Float, keep: Float, eps: Float, weightDecay: Float, momentum: Float, negativeLR: Float
+
+    public init(decay: Float, keep: Float, eps: Float, weightDecay: Float, momentum: Float, negativeLR: Float) {
+        (self.decay, self.keep, self.eps, self.weightDecay, self.momentum, self.negativeLR) = (decay, keep, eps, weightDecay, momentum, negativeLR)
+    }
+}

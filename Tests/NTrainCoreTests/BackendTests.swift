@@ -1,0 +1,95 @@
+import Foundation
+import XCTest
+@testable import NTrainCore
+
+/// Every `Backend` operation run by `CPUBackend` and by `CUDABackend` (on the CUDA host emulator,
+/// or a real GPU from scripts/gpu_check.sh) on the same inputs: the same results. Adding an
+/// operation to the protocol means adding its case here.
+final class BackendTests: GPUTestCase {
+    /// Runs `op` once on CPU tensors and once on GPU copies of them (the same backend call, chosen
+    /// by `Tensor.backend`), then compares every tensor the op wrote.
+    private func compare(_ what: String, _ tensors: [Tensor], rtol: Float = 1e-6, atol: Float = 1e-7,
+                         file: StaticString = #filePath, line: UInt = #line, _ op: ([Tensor]) -> Void) {
+        let cpu = tensors.map { $0.copy() }
+        let gpu = tensors.map { $0.to(Self.gpu) }
+        op(cpu)
+        op(gpu)
+        XCTAssertTrue(gpu[0].backend is CUDABackend && cpu[0].backend is CPUBackend, what, file: file, line: line)
+        for (i, (g, c)) in zip(gpu, cpu).enumerated() {
+            assertClose(g, c, rtol: rtol, atol: atol, "\(what): tensor \(i)", file: file, line: line)
+        }
+    }
+
+    func testOptimizerUpdatesAgree() {
+        let shape: Shape = [3, 700]
+        for nesterov in [false, true] {
+            for first in [true, false] {
+                compare("sgd nesterov \(nesterov) first \(first)", [random(shape), random(shape), random(shape)]) { t in
+                    t[0].backend.sgdStep(t[0], grad: t[1], buffer: t[2],
+                                         SGDUpdate(negativeLR: -0.1, weightDecay: 0.01, momentum: 0.9, keep: 1, nesterov: nesterov, first: first))
+                }
+            }
+        }
+        compare("sgd without momentum", [random(shape), random(shape)]) { t in
+            t[0].backend.sgdStep(t[0], grad: t[1], buffer: nil, SGDUpdate(negativeLR: -0.1, weightDecay: 0, momentum: 0, keep: 1, nesterov: false, first: false))
+        }
+        for (amsgrad, shrink) in [(false, nil), (true, Float(0.999))] {
+            compare("adam amsgrad \(amsgrad)", [random(shape), random(shape), random(shape), random(shape, 0, 1), random(shape, 0, 1)]) { t in
+                t[0].backend.adamStep(t[0], grad: t[1], m: t[2], v: t[3], vmax: amsgrad ? t[4] : nil,
+                                      AdamUpdate(shrink: shrink, l2: shrink == nil ? 0.01 : 0, w1: 0.1, decay2: 0.999, w2: 0.001,
+                                                 bc2Sqrt: 0.2, eps: 1e-8, negativeStep: -0.01))
+            }
+        }
+        compare("nadam", [random(shape), random(shape), random(shape), random(shape, 0, 1)]) { t in
+            t[0].backend.nadamStep(t[0], grad: t[1], m: t[2], v: t[3],
+                                   NAdamUpdate(shrink: nil, l2: 0.01, w1: 0.1, decay2: 0.999, w2: 0.001, bc2: 0.05, eps: 1e-8,
+                                               gradCoefficient: -0.002, averageCoefficient: -0.02))
+        }
+        compare("adagrad", [random(shape), random(shape), random(shape, 0, 1)]) { t in
+            t[0].backend.adagradStep(t[0], grad: t[1], sum: t[2], AdagradUpdate(weightDecay: 0.01, eps: 1e-10, negativeCLR: -0.01))
+        }
+        for (momentum, centered) in [(Float(0), false), (0.9, true)] {
+            compare("rmsprop momentum \(momentum) centered \(centered)", [random(shape), random(shape), random(shape, 0.5, 1), random(shape), random(shape, -0.1, 0.1)]) { t in
+                t[0].backend.rmspropStep(t[0], grad: t[1], squareAverage: t[2], buffer: momentum > 0 ? t[3] : nil, gradAverage: centered ? t[4] : nil,
+                                         RMSpropUpdate(decay: 0.99, keep: 0.01, eps: 1e-8, weightDecay: 0.001, momentum: momentum, negativeLR: -0.01))
+            }
+        }
+    }
+
+    func testClippingAndTheFiniteCheckAgree() {
+        for normType in [Float(2), 1, .infinity] {
+            var norms: [Float] = []
+            compare("clip norm \(normType)", [random([5, 300]), random([17])]) { t in
+                norms.append(t[0].backend.clipGradNorm(t, maxNorm: 0.5, normType: normType))
+            }
+            XCTAssertEqual(norms[0], norms[1], "norm \(normType)")
+        }
+        compare("clip value", [random([5, 300]), random([17])]) { t in t[0].backend.clipGradValue(t, clipValue: 0.3) }
+        let finite = random([1000])
+        let bad = random([1000])
+        bad.data[617] = .nan
+        for (t, expected) in [(finite, true), (bad, false)] {
+            XCTAssertEqual(t.backend.allFinite([finite, t]), expected)
+            XCTAssertEqual(t.to(Self.gpu).backend.allFinite([finite.to(Self.gpu), t.to(Self.gpu)]), expected)
+        }
+    }
+
+    func testClassificationLossesAgree() {
+        let logits = random([37, 10], -4, 4)
+        let targets = Tensor(uninitialized: [37], dtype: .int32)
+        for i in 0..<37 { targets.int32Data[i] = Int32(i * 7 % 10) }
+        for smoothing in [Float(0), 0.2] {
+            let (lc, bc) = logits.backend.crossEntropy(logits, targets, n: 37, c: 10, labelSmoothing: smoothing)
+            let g = logits.to(Self.gpu)
+            let (lg, bg) = g.backend.crossEntropy(g, targets.to(Self.gpu), n: 37, c: 10, labelSmoothing: smoothing)
+            assertClose(lg, lc, "cross entropy \(smoothing)")
+            assertClose(bg(Tensor(2).to(Self.gpu)), bc(Tensor(2)), "cross entropy backward \(smoothing)")
+        }
+        let logp = logits.logSoftmax(axis: 1)
+        let (lc, bc) = logp.backend.nllLoss(logp, targets, n: 37, c: 10)
+        let g = logp.to(Self.gpu)
+        let (lg, bg) = g.backend.nllLoss(g, targets.to(Self.gpu), n: 37, c: 10)
+        assertClose(lg, lc, "nll")
+        assertClose(bg(Tensor(0.5).to(Self.gpu)), bc(Tensor(0.5)), "nll backward")
+    }
+}
