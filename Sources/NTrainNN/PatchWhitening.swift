@@ -7,8 +7,9 @@ public enum PatchWhitening {
     /// covariance (uncentred, every stride-1 patch of every image) decomposed as Σ = V Λ Vᵀ, filter
     /// k is vₖ / √(λₖ + eps) for the eigenvalues in descending order, followed by their negatives:
     /// `[2·C·kh·kw, C, kh, kw]` values, the layout of a conv weight.
-    public static func filters(images: Tensor, kernel: (Int, Int), eps: Double = 5e-4) -> [Float] {
-        precondition(images.rank == 4 && images.device == .cpu, "patch whitening needs CPU images [N, C, H, W], got \(images.shape)")
+    public static func filters(images device: Tensor, kernel: (Int, Int), eps: Double = 5e-4) -> [Float] {
+        let images = device.to(.cpu)  // read element by element on the host (once, before training)
+        precondition(images.rank == 4, "patch whitening needs images [N, C, H, W], got \(images.shape)")
         let n = images.shape[0], c = images.shape[1], h = images.shape[2], w = images.shape[3]
         let (kh, kw) = kernel
         precondition(h >= kh && w >= kw, "patch whitening: \(kh)x\(kw) patches do not fit \(h)x\(w) images")

@@ -92,4 +92,18 @@ final class BackendTests: GPUTestCase {
         assertClose(lg, lc, "nll")
         assertClose(bg(Tensor(0.5).to(Self.gpu)), bc(Tensor(0.5)), "nll backward")
     }
+
+    func testMeanLossAgrees() {
+        let prediction = random([9, 3]), target = random([9, 3])
+        let (lc, bc) = prediction.backend.meanLoss(prediction, target, targetNeedsGradient: true,
+                                                   value: { ($0 - $1) * ($0 - $1) }, derivative: { 2 * ($0 - $1) })
+        let p = prediction.to(Self.gpu), t = target.to(Self.gpu)
+        let (lg, bg) = p.backend.meanLoss(p, t, targetNeedsGradient: true, value: { ($0 - $1) * ($0 - $1) }, derivative: { 2 * ($0 - $1) })
+        XCTAssertEqual(lg.device, Self.gpu)
+        assertClose(lg, lc, "mse")
+        let (gpc, gtc) = bc(Tensor(1.5)), (gpg, gtg) = bg(Tensor(1.5).to(Self.gpu))
+        XCTAssertEqual(gpg.device, Self.gpu)
+        assertClose(gpg, gpc, "mse prediction gradient")
+        assertClose(gtg, gtc, "mse target gradient")
+    }
 }

@@ -4,7 +4,7 @@
 /// branching on the device or naming CUDA types.
 ///
 /// This holds the fused optimizer updates, gradient clipping and its finite check, and the
-/// classification losses; the other ops still
+/// losses; the other ops still
 /// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
 /// Each update applies, element by element, exactly the float expressions its CPU loop does, with
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
@@ -34,6 +34,11 @@ public protocol Backend: Sendable {
     func crossEntropy(_ logits: Tensor, _ targets: Tensor, n: Int, c: Int, labelSmoothing: Float) -> (loss: Tensor, backward: (Tensor) -> Tensor)
     /// Mean negative log-likelihood of log-probabilities [n, c] at int32 class indices.
     func nllLoss(_ logProbabilities: Tensor, _ targets: Tensor, n: Int, c: Int) -> (loss: Tensor, backward: (Tensor) -> Tensor)
+    /// The mean over elements of `value(prediction, target)` (the regression and binary losses),
+    /// summed in double; the backward gives `derivative`·g / n for the prediction and, with
+    /// `targetNeedsGradient`, its negative for the target (the difference-based losses).
+    func meanLoss(_ prediction: Tensor, _ target: Tensor, targetNeedsGradient: Bool, value: @escaping (Float, Float) -> Float,
+                  derivative: @escaping (Float, Float) -> Float) -> (loss: Tensor, backward: (Tensor) -> (Tensor, Tensor?))
 }
 
 extension Tensor {

@@ -55,4 +55,20 @@ extension CPUBackend {
             return grad
         })
     }
+
+    public func meanLoss(_ prediction: Tensor, _ target: Tensor, targetNeedsGradient: Bool, value: @escaping (Float, Float) -> Float,
+                         derivative: @escaping (Float, Float) -> Float) -> (loss: Tensor, backward: (Tensor) -> (Tensor, Tensor?)) {
+        let n = prediction.count
+        let p = prediction.data, t = target.data
+        var total = 0.0
+        for i in 0..<n { total += Double(value(p[i], t[i])) }
+        return (Tensor(Float(total / Double(max(1, n)))), { g in
+            let p = prediction.data, t = target.data
+            let s = g.item() / Float(max(1, n))
+            let gp = Tensor(uninitialized: prediction.shape)
+            for i in 0..<n { gp.data[i] = derivative(p[i], t[i]) * s }
+            // d/dtarget is −d/dprediction for the difference-based losses; binary ones give none.
+            return (gp, targetNeedsGradient ? Kernels.scale(gp, -1) : nil)
+        })
+    }
 }

@@ -53,4 +53,16 @@ public struct CUDABackend: Backend {
     public func nllLoss(_ logProbabilities: Tensor, _ targets: Tensor, n: Int, c: Int) -> (loss: Tensor, backward: (Tensor) -> Tensor) {
         CUDAOps.nllLoss(logProbabilities, targets, n: n, c: c)
     }
+
+    /// On host copies (regression outputs are small): the value moves to the prediction's device,
+    /// and the gradients back to each input's device.
+    public func meanLoss(_ prediction: Tensor, _ target: Tensor, targetNeedsGradient: Bool, value: @escaping (Float, Float) -> Float,
+                         derivative: @escaping (Float, Float) -> Float) -> (loss: Tensor, backward: (Tensor) -> (Tensor, Tensor?)) {
+        let (loss, backward) = CPUBackend().meanLoss(prediction.to(.cpu), target.to(.cpu), targetNeedsGradient: targetNeedsGradient,
+                                                     value: value, derivative: derivative)
+        return (loss.to(prediction.device), { g in
+            let (gp, gt) = backward(g.to(.cpu))
+            return (gp.to(prediction.device), gt?.to(target.device))
+        })
+    }
 }

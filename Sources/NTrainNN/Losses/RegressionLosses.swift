@@ -4,36 +4,13 @@ import NTrainCore
 /// Elementwise losses reduced by the mean, each given as value and derivative in the difference
 /// d = prediction − target (or in the prediction for the binary ones).
 private func meanLoss(_ name: String, _ prediction: Tensor, _ target: Tensor,
-                      value: (Float, Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
+                      value: @escaping (Float, Float) -> Float, derivative: @escaping (Float, Float) -> Float) -> Tensor {
     precondition(prediction.shape == target.shape, "\(name): prediction \(prediction.shape) and target \(target.shape) must have the same shape")
-    if prediction.device != .cpu || target.device != .cpu {
-        return onHost(name, prediction, target) { meanLoss(name, $0, $1, value: value, derivative: derivative) }
-    }
-    let n = prediction.count
-    let p = prediction.data, t = target.data
-    var total = 0.0
-    for i in 0..<n { total += Double(value(p[i], t[i])) }
-    return Tensor(Float(total / Double(max(1, n)))).recorded(name, inputs: [prediction, target]) { g in
-        let s = g.item() / Float(max(1, n))
-        let gp = Tensor(uninitialized: prediction.shape)
-        for i in 0..<n { gp.data[i] = derivative(p[i], t[i]) * s }
-        // d/dtarget is −d/dprediction for the difference-based losses; binary ones give none.
-        let gt: Tensor? = target.requiresGrad ? Kernels.scale(gp, -1) : nil
+    let (loss, backward) = Tensor.backend(for: [prediction, target])
+        .meanLoss(prediction, target, targetNeedsGradient: target.requiresGrad, value: value, derivative: derivative)
+    return loss.recorded(name, inputs: [prediction, target]) { g in
+        let (gp, gt) = backward(g)
         return [gp, gt]
-    }
-}
-
-/// A loss of GPU tensors computed on host copies (regression outputs are small): the value moves
-/// to the prediction's device, and the gradients back to each input's device.
-private func onHost(_ name: String, _ prediction: Tensor, _ target: Tensor, _ loss: (Tensor, Tensor) -> Tensor) -> Tensor {
-    let device = prediction.device
-    let p = prediction.to(.cpu).detached(), t = target.to(.cpu).detached()
-    p.requiresGrad = prediction.requiresGrad
-    t.requiresGrad = target.requiresGrad
-    let hostLoss = loss(p, t)
-    return hostLoss.detached().to(device).recorded(name, inputs: [prediction, target]) { g in
-        hostLoss.backward(g.to(.cpu))
-        return [p.grad?.to(prediction.device), t.grad?.to(target.device)]
     }
 }
 
