@@ -20,6 +20,24 @@ final class BackendTests: GPUTestCase {
         }
     }
 
+    /// Every unary op, forward and backward. (A new `UnaryOp` case goes in this list.)
+    static let unaryOps: [UnaryOp] = [.exp, .log, .sqrt, .abs, .pow(2), .pow(3), .pow(0), .clamp(-0.5, 1), .relu, .leakyRelu(slope: 0.1),
+                                      .gelu, .sigmoid, .tanh]
+
+    func testUnaryOpsAgree() {
+        for op in Self.unaryOps {
+            let positive = [UnaryOp.log, .sqrt].contains(op)
+            let x = random([4, 513], positive ? 0.1 : -3, 3), g = random([4, 513])
+            let (yc, sc) = x.backend.unary(op, x, recording: true)
+            let xg = x.to(Self.gpu)
+            let (yg, sg) = xg.backend.unary(op, xg, recording: true)
+            // CUDA's expf/erff are within 2 ulp of the CPU's Cephes-style functions.
+            assertClose(yg, yc, rtol: 1e-5, "\(op.name) forward")
+            assertClose(xg.backend.unaryBackward(op, g.to(Self.gpu), saved: sg!), x.backend.unaryBackward(op, g, saved: sc!), rtol: 1e-5,
+                        atol: 1e-5, "\(op.name) backward")
+        }
+    }
+
     func testOptimizerUpdatesAgree() {
         let shape: Shape = [3, 700]
         for nesterov in [false, true] {

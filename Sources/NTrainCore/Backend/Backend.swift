@@ -3,13 +3,18 @@
 /// (`Tensor.backend`), and the layers above (NTrainNN, NTrainEngine) call the backend instead of
 /// branching on the device or naming CUDA types.
 ///
-/// This holds the fused optimizer updates, gradient clipping and its finite check, and the
-/// losses; the other ops still
+/// This holds the unary ops and activations, the fused optimizer updates, gradient clipping and its
+/// finite check, and the losses; the other ops still
 /// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
 /// Each update applies, element by element, exactly the float expressions its CPU loop does, with
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
 /// same values (checked on the CUDA emulator).
 public protocol Backend: Sendable {
+    /// `op` applied elementwise, and the tensor its backward needs (nil when nothing will be
+    /// recorded and the op keeps nothing); `recording` says whether a backward will follow.
+    func unary(_ op: UnaryOp, _ x: Tensor, recording: Bool) -> (output: Tensor, saved: Tensor?)
+    /// The input gradient of `op` for the output gradient `g`, from what `unary` saved.
+    func unaryBackward(_ op: UnaryOp, _ g: Tensor, saved: Tensor) -> Tensor
     /// `torch.optim.SGD` on `w` in place; `buffer` is the momentum buffer (nil without momentum),
     /// uninitialised and filled here on a parameter's first step (`first`).
     func sgdStep(_ w: Tensor, grad: Tensor, buffer: Tensor?, _ u: SGDUpdate)

@@ -2,6 +2,15 @@
 public struct CUDABackend: Backend {
     public init() {}
 
+    public func unary(_ op: UnaryOp, _ x: Tensor, recording: Bool) -> (output: Tensor, saved: Tensor?) {
+        let y = CUDAOps.unary(op.name, x, op.parameters)
+        return (y, op.gradientFromOutput ? y : x)
+    }
+
+    public func unaryBackward(_ op: UnaryOp, _ g: Tensor, saved: Tensor) -> Tensor {
+        CUDAOps.unaryBackward(op.name, g, saved, op.parameters)
+    }
+
     public func sgdStep(_ w: Tensor, grad: Tensor, buffer: Tensor?, _ u: SGDUpdate) {
         CUDAOps.sgdStep(w, grad: grad, buffer: buffer, negativeLR: u.negativeLR, weightDecay: u.weightDecay, momentum: u.momentum,
                         keep: u.keep, nesterov: u.nesterov, first: u.first)

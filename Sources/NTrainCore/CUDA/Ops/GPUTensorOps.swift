@@ -2,14 +2,6 @@
 /// when `self` is on a GPU. Forward and backward both run on the device; the autograd graph is
 /// the same as on the CPU.
 extension Tensor {
-    /// A unary op whose backward kernel takes the input (`savesOutput == false`) or the output,
-    /// with the kernel's float parameters (leaky_relu's slope, pow's exponent, clamp's bounds).
-    func gpuActivation(_ name: String, savesOutput: Bool = false, _ parameters: Float...) -> Tensor {
-        let x = self
-        let y = CUDAOps.unary(name, x, parameters)
-        return y.recorded(name, inputs: [x]) { g in [CUDAOps.unaryBackward(name, g, savesOutput ? y : x, parameters)] }
-    }
-
     func gpuSum() -> Tensor {
         let shape = self.shape
         return CUDAOps.sumAll(self).recorded("sum", inputs: [self]) { g in [CUDAOps.broadcast(g, to: shape)] }
