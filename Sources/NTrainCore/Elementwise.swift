@@ -44,32 +44,16 @@ public enum Kernels {
         return out
     }
 
-    // These four, `scale` and `sumToShape` run on the tensors' device (CUDAOps on a GPU).
-    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { a.device == .cpu ? binary(a, b, +) : CUDAOps.binary("add", a, b) }
-    public static func sub(_ a: Tensor, _ b: Tensor) -> Tensor { a.device == .cpu ? binary(a, b, -) : CUDAOps.binary("sub", a, b) }
-    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor { a.device == .cpu ? binary(a, b, *) : CUDAOps.binary("mul", a, b) }
-    public static func div(_ a: Tensor, _ b: Tensor) -> Tensor { a.device == .cpu ? binary(a, b, /) : CUDAOps.binary("div", a, b) }
-    public static func scale(_ a: Tensor, _ s: Float) -> Tensor { a.device == .cpu ? unary(a) { $0 * s } : CUDAOps.scale(a, s) }
+    // These run on the tensors' backend (the first operand's device).
+    public static func add(_ a: Tensor, _ b: Tensor) -> Tensor { a.backend.binary(.add, a, b) }
+    public static func sub(_ a: Tensor, _ b: Tensor) -> Tensor { a.backend.binary(.sub, a, b) }
+    public static func mul(_ a: Tensor, _ b: Tensor) -> Tensor { a.backend.binary(.mul, a, b) }
+    public static func div(_ a: Tensor, _ b: Tensor) -> Tensor { a.backend.binary(.div, a, b) }
+    public static func scale(_ a: Tensor, _ s: Float) -> Tensor { a.backend.scale(a, s) }
 
     /// Sums `g` (shaped like a broadcast result) down to `shape`, the gradient of broadcasting.
     public static func sumToShape(_ g: Tensor, _ shape: Shape) -> Tensor {
-        if g.shape == shape { return g }
-        if g.device != .cpu { return CUDAOps.sumToShape(g, shape) }
-        let out = Tensor.zeros(shape)
-        let po = out.data, pg = g.data
-        if shape.count == 1 {
-            var s: Float = 0
-            for i in 0..<g.count { s += pg[i] }
-            po[0] = s
-            return out
-        }
-        let so = shape.broadcastStrides(to: g.shape)
-        forEachIndex(g.shape) { i, idx in
-            var o = 0
-            for d in 0..<idx.count { o += idx[d] * so[d] }
-            po[o] += pg[i]
-        }
-        return out
+        g.shape == shape ? g : g.backend.sumToShape(g, shape)
     }
 
     /// Visits every multi-index of `shape` in row-major order with its flat position.
@@ -123,12 +107,10 @@ extension Tensor {
     public static prefix func - (a: Tensor) -> Tensor { a * -1 }
 
     /// −x / y, the divisor's gradient.
-    private static func negatedQuotient(_ x: Tensor, _ y: Tensor) -> Tensor {
-        x.device == .cpu ? Kernels.binary(x, y) { -$0 / $1 } : CUDAOps.binary("neg_div", x, y)
-    }
+    private static func negatedQuotient(_ x: Tensor, _ y: Tensor) -> Tensor { x.backend.binary(.negDiv, x, y) }
 
     public static func + (a: Tensor, s: Float) -> Tensor {
-        (a.device == .cpu ? Kernels.unary(a) { $0 + s } : CUDAOps.addScalar(a, s)).recorded("add_scalar", inputs: [a]) { g in [g] }
+        a.backend.addScalar(a, s).recorded("add_scalar", inputs: [a]) { g in [g] }
     }
 
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }

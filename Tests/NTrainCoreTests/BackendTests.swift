@@ -38,6 +38,21 @@ final class BackendTests: GPUTestCase {
         }
     }
 
+    func testArithmeticAgrees() {
+        for op in BinaryOp.allCases {
+            for (sa, sb) in [([3, 5], [3, 5]), ([3, 5], [5]), ([4, 1, 5], [3, 1]), ([1], [2, 3])] as [([Int], [Int])] {
+                let a = random(Shape(sa)), b = random(Shape(sb), 0.5, 2)
+                assertClose(a.to(Self.gpu).backend.binary(op, a.to(Self.gpu), b.to(Self.gpu)), a.backend.binary(op, a, b), "\(op.name) \(sa) \(sb)")
+            }
+        }
+        let a = random([4, 3, 5]), ag = a.to(Self.gpu)
+        assertClose(ag.backend.scale(ag, -0.5), a.backend.scale(a, -0.5), "scale")
+        assertClose(ag.backend.addScalar(ag, 2), a.backend.addScalar(a, 2), "add scalar")
+        for shape in [[1], [3, 1], [5], [4, 1, 5]] as [[Int]] {
+            assertClose(ag.backend.sumToShape(ag, Shape(shape)), a.backend.sumToShape(a, Shape(shape)), atol: 1e-5, "sum to \(shape)")
+        }
+    }
+
     func testOptimizerUpdatesAgree() {
         let shape: Shape = [3, 700]
         for nesterov in [false, true] {

@@ -3,13 +3,21 @@
 /// (`Tensor.backend`), and the layers above (NTrainNN, NTrainEngine) call the backend instead of
 /// branching on the device or naming CUDA types.
 ///
-/// This holds the unary ops and activations, the fused optimizer updates, gradient clipping and its
+/// This holds elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
 /// finite check, and the losses; the other ops still
 /// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
 /// Each update applies, element by element, exactly the float expressions its CPU loop does, with
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
 /// same values (checked on the CUDA emulator).
 public protocol Backend: Sendable {
+    /// `op(a, b)` elementwise with NumPy broadcasting (both on this backend's device).
+    func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor
+    /// a·s.
+    func scale(_ a: Tensor, _ s: Float) -> Tensor
+    /// a + s.
+    func addScalar(_ a: Tensor, _ s: Float) -> Tensor
+    /// `g` (shaped like a broadcast result) summed down to `shape`: the gradient of broadcasting.
+    func sumToShape(_ g: Tensor, _ shape: Shape) -> Tensor
     /// `op` applied elementwise, and the tensor its backward needs (nil when nothing will be
     /// recorded and the op keeps nothing); `recording` says whether a backward will follow.
     func unary(_ op: UnaryOp, _ x: Tensor, recording: Bool) -> (output: Tensor, saved: Tensor?)

@@ -2,6 +2,14 @@
 public struct CUDABackend: Backend {
     public init() {}
 
+    public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor { CUDAOps.binary(op.name, a, b) }
+
+    public func scale(_ a: Tensor, _ s: Float) -> Tensor { CUDAOps.scale(a, s) }
+
+    public func addScalar(_ a: Tensor, _ s: Float) -> Tensor { CUDAOps.addScalar(a, s) }
+
+    public func sumToShape(_ g: Tensor, _ shape: Shape) -> Tensor { CUDAOps.sumToShape(g, shape) }
+
     public func unary(_ op: UnaryOp, _ x: Tensor, recording: Bool) -> (output: Tensor, saved: Tensor?) {
         let y = CUDAOps.unary(op.name, x, op.parameters)
         return (y, op.gradientFromOutput ? y : x)
