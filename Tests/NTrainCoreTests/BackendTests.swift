@@ -53,6 +53,29 @@ final class BackendTests: GPUTestCase {
         }
     }
 
+    func testReductionsAndSoftmaxAgree() {
+        let x = random([3, 4, 5]), xg = x.to(Self.gpu)
+        func both(_ what: String, _ op: (any Backend, Tensor) -> Differentiated) {
+            let (yc, bc) = op(x.backend, x), (yg, bg) = op(xg.backend, xg)
+            assertClose(yg, yc, rtol: 1e-5, atol: 1e-5, "\(what) forward")
+            let g = random(yc.shape)
+            assertClose(bg(g.to(Self.gpu))[0], bc(g)[0], rtol: 1e-5, atol: 1e-5, "\(what) backward")
+        }
+        both("sum all") { $0.sumAll($1) }
+        both("mean all") { $0.meanAll($1) }
+        for axes in [[0], [1, 2], [2], []] {
+            both("sum \(axes)") { $0.sum($1, axes: axes, keepDims: false) }
+            both("mean \(axes) keepDims") { $0.mean($1, axes: axes, keepDims: true) }
+        }
+        both("variance unbiased") { $0.variance($1, axes: [0, 2], keepDims: true, unbiased: true) }
+        for axis in 0..<3 {
+            both("max \(axis)") { $0.maxAlong($1, axis: axis, keepDims: false) }
+            XCTAssertEqual(xg.backend.argmax(xg, axis: axis).to(.cpu).scalars, x.backend.argmax(x, axis: axis).scalars, "argmax \(axis)")
+            both("softmax \(axis)") { $0.softmax($1, axis: axis, log: false) }
+            both("log softmax \(axis)") { $0.softmax($1, axis: axis, log: true) }
+        }
+    }
+
     func testOptimizerUpdatesAgree() {
         let shape: Shape = [3, 700]
         for nesterov in [false, true] {

@@ -3,13 +3,27 @@
 /// (`Tensor.backend`), and the layers above (NTrainNN, NTrainEngine) call the backend instead of
 /// branching on the device or naming CUDA types.
 ///
-/// This holds elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
+/// This holds reductions and softmax, elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
 /// finite check, and the losses; the other ops still
 /// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
 /// Each update applies, element by element, exactly the float expressions its CPU loop does, with
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
 /// same values (checked on the CUDA emulator).
 public protocol Backend: Sendable {
+    // Reductions (axes resolved and non-negative) and softmax: the output and its backward.
+    func sumAll(_ x: Tensor) -> Differentiated
+    func meanAll(_ x: Tensor) -> Differentiated
+    func sum(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated
+    func mean(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated
+    /// Mean of squared deviations, divided by n − 1 when `unbiased`.
+    func variance(_ x: Tensor, axes: [Int], keepDims: Bool, unbiased: Bool) -> Differentiated
+    /// Maximum along `axis`; the gradient goes to the first maximum, as in PyTorch.
+    func maxAlong(_ x: Tensor, axis: Int, keepDims: Bool) -> Differentiated
+    /// Index of the first maximum along `axis` (int32, that axis removed).
+    func argmax(_ x: Tensor, axis: Int) -> Tensor
+    /// Softmax (or log-softmax) along `axis`, numerically stable.
+    func softmax(_ x: Tensor, axis: Int, log: Bool) -> Differentiated
+
     /// `op(a, b)` elementwise with NumPy broadcasting (both on this backend's device).
     func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor
     /// a·s.
@@ -54,7 +68,17 @@ public protocol Backend: Sendable {
                   derivative: @escaping (Float, Float) -> Float) -> (loss: Tensor, backward: (Tensor) -> (Tensor, Tensor?))
 }
 
+/// An op's output and its backward: the gradient of each input (nil where none is needed) from the
+/// output's gradient. `Tensor.recorded` puts it in the autograd graph.
+public typealias Differentiated = (output: Tensor, backward: (Tensor) -> [Tensor?])
+
 extension Tensor {
+    /// `op`'s output, recorded for backward as `name`: how a tensor op uses a backend's
+    /// differentiable primitive.
+    func recording(_ name: String, inputs: [Tensor], _ op: Differentiated) -> Tensor {
+        op.output.recorded(name, inputs: inputs, backward: op.backward)
+    }
+
     /// The backend that runs ops on this tensor's storage: the one place that looks at the device.
     public var backend: any Backend { device == .cpu ? CPUBackend() : CUDABackend() }
 

@@ -73,32 +73,11 @@ extension Kernels {
 extension Tensor {
     /// Softmax along `axis` (numerically stable).
     public func softmax(axis: Int = -1) -> Tensor {
-        let ax = shape.axis(axis)
-        if device != .cpu { return gpuSoftmax(axis: ax, log: false) }
-        let y = Kernels.softmax(self, axis: ax, log: false)
-        return y.recorded("softmax", inputs: [self]) { g in
-            // dx = y ⊙ (g − Σ_axis g ⊙ y)
-            let gy = Kernels.map2(g, y) { g, y, o, r in for i in r { o[i] = g[i] * y[i] } }
-            let dot = Kernels.broadcast(Kernels.sum(gy, axes: [ax]), to: y.shape)
-            return [Kernels.map2(gy, dot) { gy, d, o, r in
-                let yv = y.data
-                for i in r { o[i] = gy[i] - yv[i] * d[i] }
-            }]
-        }
+        recording("softmax", inputs: [self], backend.softmax(self, axis: shape.axis(axis), log: false))
     }
 
     /// log(softmax) along `axis`, computed directly as x − max − log Σ exp(x − max).
     public func logSoftmax(axis: Int = -1) -> Tensor {
-        let ax = shape.axis(axis)
-        if device != .cpu { return gpuSoftmax(axis: ax, log: true) }
-        let y = Kernels.softmax(self, axis: ax, log: true)
-        return y.recorded("log_softmax", inputs: [self]) { g in
-            // dx = g − softmax ⊙ Σ_axis g
-            let total = Kernels.broadcast(Kernels.sum(g, axes: [ax]), to: y.shape)
-            return [Kernels.map2(g, total) { g, t, o, r in
-                Kernels.exp(y.data + r.lowerBound, into: o + r.lowerBound, count: r.count)  // softmax
-                for i in r { o[i] = g[i] - o[i] * t[i] }
-            }]
-        }
+        recording("log_softmax", inputs: [self], backend.softmax(self, axis: shape.axis(axis), log: true))
     }
 }

@@ -2,41 +2,6 @@
 /// when `self` is on a GPU. Forward and backward both run on the device; the autograd graph is
 /// the same as on the CPU.
 extension Tensor {
-    func gpuSum() -> Tensor {
-        let shape = self.shape
-        return CUDAOps.sumAll(self).recorded("sum", inputs: [self]) { g in [CUDAOps.broadcast(g, to: shape)] }
-    }
-
-    /// Sum over `axes` (resolved), one `sum_axis` pass per axis.
-    func gpuSum(axes: [Int], keepDims: Bool) -> Tensor {
-        var kept = shape.dims
-        for a in axes { kept[a] = 1 }
-        let inShape = shape, keptShape = Shape(kept)
-        let out = Kernels.reducedShape(shape, axes: axes, keepDims: keepDims)
-        let summed = axes.isEmpty ? copy() : CUDAOps.sumToShape(self, keptShape)
-        return Tensor(sharing: summed.storage, shape: out, dtype: .float32).recorded("sum_axes", inputs: [self]) { g in
-            [CUDAOps.broadcast(Tensor(sharing: g.storage, shape: keptShape, dtype: .float32), to: inShape)]
-        }
-    }
-
-    /// Maximum along `ax`; the gradient goes to the first maximum.
-    func gpuMax(axis ax: Int, keepDims: Bool) -> Tensor {
-        let (outer, reduced, inner) = Kernels.split(shape, ax, ax)
-        let (values, indices) = CUDAOps.maxAlongAxis(self, outer: outer, reduced: reduced, inner: inner)
-        let inShape = shape
-        return Tensor(sharing: values.storage, shape: Kernels.reducedShape(shape, axes: [ax], keepDims: keepDims), dtype: .float32)
-            .recorded("max", inputs: [self]) { g in
-                [CUDAOps.maxAlongAxisBackward(g, indices, shape: inShape, outer: outer, reduced: reduced, inner: inner)]
-            }
-    }
-
-    func gpuMean() -> Tensor {
-        let shape = self.shape, n = Float(count)
-        return CUDAOps.scale(CUDAOps.sumAll(self), 1 / n).recorded("mean", inputs: [self]) { g in
-            [CUDAOps.broadcast(CUDAOps.scale(g, 1 / n), to: shape)]
-        }
-    }
-
     func gpuMatmul(_ other: Tensor) -> Tensor {
         let (out, backward) = CUDAOps.matmul(self, other)
         return out.recorded("matmul", inputs: [self, other], backward: backward)
@@ -76,33 +41,6 @@ extension Tensor {
             if weight != nil { grads.append(dw) }
             if bias != nil { grads.append(db) }
             return grads
-        }
-    }
-}
-
-extension Tensor {
-    /// Softmax or log-softmax along `axis` on a GPU: one block per row for the last axis, one
-    /// thread per column otherwise; the backward pass is composed from GPU ops.
-    func gpuSoftmax(axis ax: Int, log: Bool) -> Tensor {
-        let (outer, reduced, inner) = Kernels.split(shape, ax, ax)
-        let y = Tensor(uninitialized: shape, device: device)
-        if inner == 1 {
-            CUDAOps.launch(device, "softmax_rows_f32", rows: outer, CUDAKernelArguments()
-                .pointer(CUDAOps.address(self)).pointer(CUDAOps.address(y)).int64(outer).int64(reduced).int32(log ? 1 : 0))
-        } else {
-            CUDAOps.launch(device, "softmax_columns_f32", elements: outer * inner, CUDAKernelArguments()
-                .pointer(CUDAOps.address(self)).pointer(CUDAOps.address(y)).int64(outer).int64(reduced).int64(inner)
-                .int32(log ? 1 : 0))
-        }
-        var kept = shape.dims
-        kept[ax] = 1
-        let keptShape = Shape(kept)
-        return y.recorded(log ? "log_softmax" : "softmax", inputs: [self]) { g in
-            if log {  // dx = g − softmax ⊙ Σ_axis g
-                return [Kernels.sub(g, Kernels.mul(CUDAOps.unary("exp", y), CUDAOps.sumToShape(g, keptShape)))]
-            }
-            let gy = Kernels.mul(g, y)  // dx = y ⊙ (g − Σ_axis g ⊙ y)
-            return [Kernels.sub(gy, Kernels.mul(y, CUDAOps.sumToShape(gy, keptShape)))]
         }
     }
 }
