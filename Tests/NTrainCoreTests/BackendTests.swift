@@ -76,6 +76,56 @@ final class BackendTests: GPUTestCase {
         }
     }
 
+    /// A differentiable backend primitive on CPU inputs and on GPU copies: outputs and every
+    /// input gradient for the same output gradient.
+    private func differentiated(_ what: String, _ inputs: [Tensor], rtol: Float = 1e-4, atol: Float = 1e-4,
+                                _ op: (any Backend, [Tensor]) -> Differentiated) {
+        let gpu = inputs.map { $0.to(Self.gpu) }
+        let (yc, bc) = op(inputs[0].backend, inputs), (yg, bg) = op(gpu[0].backend, gpu)
+        assertClose(yg, yc, rtol: rtol, atol: atol, "\(what) forward")
+        let g = random(yc.shape)
+        for (i, (gg, gc)) in zip(bg(g.to(Self.gpu)), bc(g)).enumerated() {
+            assertClose(gg, gc, rtol: rtol, atol: atol, "\(what) gradient \(i)")
+        }
+    }
+
+    func testLinearAlgebraConvolutionPoolingAndBatchNormAgree() throws {
+        for p in [random([6, 5]), random([2, 6, 5])] {
+            let w = random([5, 4])
+            differentiated("matmul \(p.shape)", [p, w]) { b, t in t.forEach { $0.requiresGrad = true }; return b.matmul(t[0], t[1]) }
+        }
+        differentiated("linear", [random([7, 5]), random([3, 5]), random([3])]) { b, t in
+            t.forEach { $0.requiresGrad = true }
+            return b.linear(t[0], weight: t[1], bias: t[2])
+        }
+        let x = random([2, 3, 9, 9]), w = random([4, 3, 3, 3], -0.5, 0.5), bias = random([4])
+        let g = try Conv2dGeometry(input: x.shape, weight: w.shape, stride: (1, 1), padding: (1, 1), dilation: (1, 1), groups: 1)
+        let pool = try Pool2dGeometry(op: "pool", input: [2, 4, 9, 9], kernel: (2, 2), stride: nil, padding: (0, 0))
+        let inputs = { [x, w, bias] }
+        differentiated("conv2d", inputs()) { b, t in t.forEach { $0.requiresGrad = true }; return b.conv2d(t[0], weight: t[1], bias: t[2], geometry: g) }
+        differentiated("conv relu max pool", inputs()) { b, t in
+            t.forEach { $0.requiresGrad = true }
+            return b.conv2dReluMaxPool(t[0], weight: t[1], bias: t[2], geometry: g, pool: pool)
+        }
+        differentiated("conv gelu avg pool", inputs()) { b, t in
+            t.forEach { $0.requiresGrad = true }
+            return b.conv2dGeluAvgPool(t[0], weight: t[1], bias: t[2], geometry: g, pool: pool)
+        }
+        let y = random([2, 4, 9, 9])
+        differentiated("max pool", [y]) { b, t in b.maxPool2d(t[0], geometry: pool) }
+        differentiated("avg pool", [y]) { b, t in b.avgPool2d(t[0], geometry: pool) }
+        differentiated("relu max pool", [y]) { b, t in b.reluMaxPool2d(t[0], geometry: pool) }
+        for training in [true, false] {
+            let mean = random([4]), variance = random([4], 0.5, 2)
+            differentiated("batch norm training \(training)", [y, random([4]), random([4])]) { b, t in
+                t.forEach { $0.requiresGrad = true }
+                let device = t[0].device
+                return b.batchNorm(t[0], n: 2, c: 4, s: 81, runningMean: mean.to(device), runningVar: variance.to(device), weight: t[1], bias: t[2],
+                                   training: training, momentum: 0.1, eps: 1e-5)
+            }
+        }
+    }
+
     func testOptimizerUpdatesAgree() {
         let shape: Shape = [3, 700]
         for nesterov in [false, true] {

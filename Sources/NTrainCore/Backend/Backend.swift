@@ -3,13 +3,31 @@
 /// (`Tensor.backend`), and the layers above (NTrainNN, NTrainEngine) call the backend instead of
 /// branching on the device or naming CUDA types.
 ///
-/// This holds reductions and softmax, elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
+/// This holds matmul, linear, convolution, pooling and batch norm, reductions and softmax, elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
 /// finite check, and the losses; the other ops still
 /// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
 /// Each update applies, element by element, exactly the float expressions its CPU loop does, with
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
 /// same values (checked on the CUDA emulator).
 public protocol Backend: Sendable {
+    // Linear algebra, convolution, pooling and batch norm (shapes checked by the tensor op first).
+    /// [m, k]·[k, n], [B, m, k]·[k, n] and (CPU) [B, m, k]·[B, k, n].
+    func matmul(_ a: Tensor, _ b: Tensor) -> Differentiated
+    /// x·Wᵀ + b over the last axis of `x`; the backward gives x, weight (and bias) gradients.
+    func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Differentiated
+    func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry) -> Differentiated
+    func maxPool2d(_ x: Tensor, geometry: Pool2dGeometry) -> Differentiated
+    func avgPool2d(_ x: Tensor, geometry: Pool2dGeometry) -> Differentiated
+    /// The fused conv → ReLU → max pool, conv → GELU → average pool and ReLU → max pool (the same
+    /// values as the separate ops; the CPU runs them as one pass, a GPU composes them).
+    func conv2dReluMaxPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry, pool: Pool2dGeometry) -> Differentiated
+    func conv2dGeluAvgPool(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry: Conv2dGeometry, pool: Pool2dGeometry) -> Differentiated
+    func reluMaxPool2d(_ x: Tensor, geometry: Pool2dGeometry) -> Differentiated
+    /// Batch norm of x viewed as [n, c, s]; in training it updates the running statistics in place.
+    /// The backward gives x's gradient, then weight's and bias's where they are given.
+    func batchNorm(_ x: Tensor, n: Int, c: Int, s: Int, runningMean: Tensor, runningVar: Tensor, weight: Tensor?, bias: Tensor?,
+                   training: Bool, momentum: Float, eps: Float) -> Differentiated
+
     // Reductions (axes resolved and non-negative) and softmax: the output and its backward.
     func sumAll(_ x: Tensor) -> Differentiated
     func meanAll(_ x: Tensor) -> Differentiated

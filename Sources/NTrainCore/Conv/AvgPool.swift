@@ -98,9 +98,6 @@ extension Tensor {
     /// `stride` defaults to the kernel; padding (at most half the kernel) counts as zeros.
     public func avgPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
         let g = validGeometry { try Pool2dGeometry(op: "avgPool2d", input: shape, kernel: kernel, stride: stride, padding: padding) }
-        if device != .cpu { return gpuAvgPool2d(geometry: g) }
-        return Kernels.avgPool2d(self, geometry: g).recorded("avgPool2d", inputs: [self]) { grad in
-            [Kernels.avgPool2dBackward(grad, geometry: g)]
-        }
+        return recording("avgPool2d", inputs: [self], backend.avgPool2d(self, geometry: g))
     }
 }

@@ -112,41 +112,9 @@ extension Tensor {
             guard let t else { continue }
             precondition(t.shape == [c], "batchNorm: \(name) must be [\(c)] for input \(shape), got \(t.shape)")
         }
-        if device != .cpu {
-            return gpuBatchNorm(n: n, c: c, s: s, runningMean: runningMean, runningVar: runningVar, weight: weight, bias: bias,
-                                training: training, momentum: momentum, eps: eps)
-        }
-        let mean: Tensor, invStd = Tensor(uninitialized: [c])
-        if training {
-            let count = n * s
-            precondition(count > 1, "batchNorm: training needs more than one value per channel, input is \(shape)")
-            let stats = Kernels.batchNormStatistics(self)
-            mean = stats.mean
-            let rm = runningMean.data, rv = runningVar.data, bm = stats.mean.data, bv = stats.variance.data
-            let unbias = Float(count) / Float(count - 1)
-            for ch in 0..<c {
-                invStd.data[ch] = 1 / (bv[ch] + eps).squareRoot()
-                rm[ch] = (1 - momentum) * rm[ch] + momentum * bm[ch]
-                rv[ch] = (1 - momentum) * rv[ch] + momentum * bv[ch] * unbias
-            }
-        } else {
-            // Copies: the running buffers may change before backward runs.
-            mean = runningMean.copy()
-            for ch in 0..<c { invStd.data[ch] = 1 / (runningVar.data[ch] + eps).squareRoot() }
-        }
-        let x = self
-        let out = Kernels.batchNormApply(x, mean: mean, invStd: invStd, weight: weight, bias: bias)
-        var inputs = [x]
-        if let weight { inputs.append(weight) }
-        if let bias { inputs.append(bias) }
-        return out.recorded("batchNorm", inputs: inputs) { grad in
-            let r = Kernels.batchNormBackward(
-                grad, input: x, mean: mean, invStd: invStd, weight: weight, training: training,
-                inputGrad: x.requiresGrad, weightGrad: weight?.requiresGrad ?? false, biasGrad: bias?.requiresGrad ?? false)
-            var grads: [Tensor?] = [r.input]
-            if weight != nil { grads.append(r.weight) }
-            if bias != nil { grads.append(r.bias) }
-            return grads
-        }
+        if training { precondition(n * s > 1, "batchNorm: training needs more than one value per channel, input is \(shape)") }
+        let inputs = [self] + [weight, bias].compactMap { $0 }
+        return recording("batchNorm", inputs: inputs, backend.batchNorm(self, n: n, c: c, s: s, runningMean: runningMean, runningVar: runningVar,
+                                                                      weight: weight, bias: bias, training: training, momentum: momentum, eps: eps))
     }
 }

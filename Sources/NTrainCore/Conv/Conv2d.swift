@@ -11,19 +11,7 @@ extension Tensor {
         let g = validGeometry {
             try Conv2dGeometry(input: shape, weight: weight.shape, stride: stride, padding: padding, dilation: dilation, groups: groups)
         }
-        let x = self
-        if device != .cpu { return gpuConv2d(weight: weight, bias: bias, geometry: g) }
-        // Training keeps the unfolded input for the weight gradient instead of unfolding it twice.
-        let columns = GradMode.isEnabled && weight.requiresGrad && !g.isPointwise && g.batch > 0
-            ? Tensor(uninitialized: [g.batch, g.columnFloatsPerImage]) : nil
-        let out = Kernels.conv2d(x, weight: weight, bias: bias, geometry: g, columns: columns?.data)
-        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        return out.recorded("conv2d", inputs: inputs) { grad in
-            let r = Kernels.conv2dBackward(
-                grad, input: x, weight: weight, geometry: g,
-                inputGrad: x.requiresGrad, weightGrad: weight.requiresGrad, biasGrad: bias?.requiresGrad ?? false,
-                columns: columns.map { UnsafePointer($0.data) })
-            return bias == nil ? [r.input, r.weight] : [r.input, r.weight, r.bias]
-        }
+        return recording("conv2d", inputs: bias.map { [self, weight, $0] } ?? [self, weight],
+                         backend.conv2d(self, weight: weight, bias: bias, geometry: g))
     }
 }

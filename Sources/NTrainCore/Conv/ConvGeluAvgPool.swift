@@ -65,20 +65,7 @@ extension Tensor {
     ) -> Tensor {
         let (g, pg) = fusedGeometries(weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups,
                                       poolOp: "avgPool2d", poolKernel: poolKernel, poolStride: poolStride, poolPadding: poolPadding)
-        let x = self
-        if device != .cpu {
-            return gpuConv2d(weight: weight, bias: bias, geometry: g).gelu()
-                .avgPool2d(kernel: poolKernel, stride: poolStride, padding: poolPadding)
-        }
-        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        let saving = GradMode.isEnabled && inputs.contains { $0.requiresGrad }
-        let (out, derivative) = Kernels.conv2dGeluAvgPool(x, weight: weight, bias: bias, geometry: g, pool: pg, saving: saving)
-        guard let derivative else { return out }
-        return out.recorded("conv2d_gelu_avg_pool2d", inputs: inputs) { grad in
-            let r = Kernels.conv2dGeluAvgPoolBackward(
-                grad, derivative: derivative, input: x, weight: weight, geometry: g, pool: pg,
-                inputGrad: x.requiresGrad, weightGrad: weight.requiresGrad, biasGrad: bias?.requiresGrad ?? false)
-            return bias == nil ? [r.input, r.weight] : [r.input, r.weight, r.bias]
-        }
+        return recording("conv2d_gelu_avg_pool2d", inputs: bias.map { [self, weight, $0] } ?? [self, weight],
+                         backend.conv2dGeluAvgPool(self, weight: weight, bias: bias, geometry: g, pool: pg))
     }
 }

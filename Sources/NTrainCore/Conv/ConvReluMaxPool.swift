@@ -104,18 +104,7 @@ extension Tensor {
     ) -> Tensor {
         let (g, pg) = fusedGeometries(weight: weight, stride: stride, padding: padding, dilation: dilation, groups: groups,
                                       poolOp: "maxPool2d", poolKernel: poolKernel, poolStride: poolStride, poolPadding: poolPadding)
-        let x = self
-        if device != .cpu {
-            return gpuConv2d(weight: weight, bias: bias, geometry: g).relu()
-                .maxPool2d(kernel: poolKernel, stride: poolStride, padding: poolPadding)
-        }
-        let (out, indices) = Kernels.conv2dReluMaxPool(x, weight: weight, bias: bias, geometry: g, pool: pg)
-        let inputs = bias.map { [x, weight, $0] } ?? [x, weight]
-        return out.recorded("conv2d_relu_max_pool2d", inputs: inputs) { [unowned out] grad in
-            let r = Kernels.conv2dReluMaxPoolBackward(
-                grad, output: out, indices: indices, input: x, weight: weight, geometry: g, pool: pg,
-                inputGrad: x.requiresGrad, weightGrad: weight.requiresGrad, biasGrad: bias?.requiresGrad ?? false)
-            return bias == nil ? [r.input, r.weight] : [r.input, r.weight, r.bias]
-        }
+        return recording("conv2d_relu_max_pool2d", inputs: bias.map { [self, weight, $0] } ?? [self, weight],
+                         backend.conv2dReluMaxPool(self, weight: weight, bias: bias, geometry: g, pool: pg))
     }
 }

@@ -105,10 +105,6 @@ extension Tensor {
     /// padding (at most half the kernel) counts as −∞. The gradient flows to each window's first maximum.
     public func maxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
         let g = validGeometry { try Pool2dGeometry(op: "maxPool2d", input: shape, kernel: kernel, stride: stride, padding: padding) }
-        if device != .cpu { return gpuMaxPool2d(geometry: g) }
-        let (out, indices) = Kernels.maxPool2d(self, geometry: g)
-        return out.recorded("maxPool2d", inputs: [self]) { grad in
-            [Kernels.maxPool2dBackward(grad, indices: indices, geometry: g)]
-        }
+        return recording("maxPool2d", inputs: [self], backend.maxPool2d(self, geometry: g))
     }
 }

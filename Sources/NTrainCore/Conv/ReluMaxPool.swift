@@ -99,12 +99,7 @@ extension Kernels {
 extension Tensor {
     /// `relu().maxPool2d(...)` as one op (see `Kernels.reluMaxPool2d`).
     public func reluMaxPool2d(kernel: (Int, Int), stride: (Int, Int)? = nil, padding: (Int, Int) = (0, 0)) -> Tensor {
-        // No fused GPU kernel: the same semantics from the separate ops (ReLU maps NaN to 0 first).
-        if device != .cpu { return relu().maxPool2d(kernel: kernel, stride: stride, padding: padding) }
         let g = validGeometry { try Pool2dGeometry(op: "maxPool2d", input: shape, kernel: kernel, stride: stride, padding: padding) }
-        let (out, indices) = Kernels.reluMaxPool2d(self, geometry: g)
-        return out.recorded("relu_max_pool2d", inputs: [self]) { [unowned out] grad in
-            [Kernels.reluMaxPool2dBackward(grad, output: out, indices: indices, geometry: g)]
-        }
+        return recording("relu_max_pool2d", inputs: [self], backend.reluMaxPool2d(self, geometry: g))
     }
 }
