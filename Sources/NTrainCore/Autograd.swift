@@ -112,12 +112,7 @@ extension Tensor {
     @discardableResult
     public func addingInPlace(_ other: Tensor) -> Tensor {
         precondition(other.shape == shape, "in-place add: \(other.shape) into \(shape)")
-        if device != .cpu {
-            CUDAOps.accumulate(self, other)
-            return self
-        }
-        let a = data, b = other.data
-        for i in 0..<count { a[i] += b[i] }
+        backend.accumulate(self, other)
         return self
     }
 }

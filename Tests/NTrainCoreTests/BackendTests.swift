@@ -126,6 +126,30 @@ final class BackendTests: GPUTestCase {
         }
     }
 
+    func testCopiesAndGathersAgree() {
+        let a = random([3, 4, 5]), ag = a.to(Self.gpu)
+        for axes in [[2, 0, 1], [0, 1, 2], [1, 0, 2]] {
+            assertClose(ag.backend.permute(ag, axes), a.backend.permute(a, axes), rtol: 0, atol: 0, "permute \(axes)")
+        }
+        let m = random([37, 70]), mg = m.to(Self.gpu)
+        assertClose(mg.backend.permute(mg, [1, 0]), m.backend.permute(m, [1, 0]), rtol: 0, atol: 0, "transpose")
+        let row = random([1, 5])
+        assertClose(row.to(Self.gpu).backend.broadcast(row.to(Self.gpu), to: [3, 4, 5]), row.backend.broadcast(row, to: [3, 4, 5]), rtol: 0, atol: 0, "broadcast")
+        // A flip of axis 1 with an offset, into the middle of a padded destination.
+        compare("strided copy", [a, Tensor.zeros([3, 6, 7])]) { t in
+            t[0].backend.stridedCopy(shape: [3, 4, 5], src: t[0], srcOffset: 15, srcStrides: [20, -5, 1], dst: t[1], dstOffset: 8, dstStrides: [42, 7, 1])
+        }
+        compare("accumulate", [random([300]), random([300])]) { t in t[0].backend.accumulate(t[0], t[1]) }
+        let scores = random([6, 4]), classes = [3, 0, 1, 1, 2, 3]
+        let (gc, bc) = scores.backend.gatherRows(scores, classes: classes)
+        let sg = scores.to(Self.gpu)
+        let (gg, bg) = sg.backend.gatherRows(sg, classes: classes)
+        assertClose(gg, gc, rtol: 0, atol: 0, "gather")
+        let up = random([6])
+        assertClose(bg(up.to(Self.gpu))[0], bc(up)[0], rtol: 0, atol: 0, "gather backward")
+        assertClose(CUDABackend().oneHot(classes, count: 4, device: Self.gpu), CPUBackend().oneHot(classes, count: 4, device: .cpu), rtol: 0, atol: 0, "one hot")
+    }
+
     func testOptimizerUpdatesAgree() {
         let shape: Shape = [3, 700]
         for nesterov in [false, true] {

@@ -3,13 +3,28 @@
 /// (`Tensor.backend`), and the layers above (NTrainNN, NTrainEngine) call the backend instead of
 /// branching on the device or naming CUDA types.
 ///
-/// This holds matmul, linear, convolution, pooling and batch norm, reductions and softmax, elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
+/// This holds copies and gathers, matmul, linear, convolution, pooling and batch norm, reductions and softmax, elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
 /// finite check, and the losses; the other ops still
 /// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
 /// Each update applies, element by element, exactly the float expressions its CPU loop does, with
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
 /// same values (checked on the CUDA emulator).
 public protocol Backend: Sendable {
+    // Copies and gathers (what permute, pad, flip, concat and broadcast are made of).
+    /// dst[dstOffset + Σ i·dstStrides] = src[srcOffset + Σ i·srcStrides] over every index i of
+    /// `shape` (strides may be negative or zero); both tensors on this backend's device.
+    func stridedCopy(shape: [Int], src: Tensor, srcOffset: Int, srcStrides: [Int], dst: Tensor, dstOffset: Int, dstStrides: [Int])
+    /// `a` broadcast (NumPy rules) to `shape`, as a fresh contiguous tensor.
+    func broadcast(_ a: Tensor, to shape: Shape) -> Tensor
+    /// `a` with its axes reordered (result axis i is input axis `axes[i]`).
+    func permute(_ a: Tensor, _ axes: [Int]) -> Tensor
+    /// y += x elementwise, in place.
+    func accumulate(_ y: Tensor, _ x: Tensor)
+    /// out[i] = scores[i, classes[i]] for scores [n, c]; the backward scatters into zeros.
+    func gatherRows(_ scores: Tensor, classes: [Int]) -> Differentiated
+    /// Float one-hot rows [count, classes] of host class indices.
+    func oneHot(_ classes: [Int], count: Int, device: Device) -> Tensor
+
     // Linear algebra, convolution, pooling and batch norm (shapes checked by the tensor op first).
     /// [m, k]·[k, n], [B, m, k]·[k, n] and (CPU) [B, m, k]·[B, k, n].
     func matmul(_ a: Tensor, _ b: Tensor) -> Differentiated

@@ -25,24 +25,8 @@ extension Tensor {
     public func gathered(classIndices: Tensor) -> Tensor {
         precondition(rank == 2 && classIndices.rank == 1 && classIndices.shape[0] == shape[0],
                      "gathered: needs scores [N, C] and indices [N], got \(shape) and \(classIndices.shape)")
-        let n = shape[0], c = shape[1]
-        let idx = Kernels.classIndices(classIndices.to(.cpu), classes: c, op: "gathered")
-        if device != .cpu {
-            let onDevice = Tensor(shape: [n], int32s: idx.map { Int32($0) }).to(device)
-            return CUDAOps.gatherRows(self, onDevice).recorded("gather", inputs: [self]) { g in
-                [CUDAOps.gatherRowsBackward(g, onDevice, classes: c)]
-            }
-        }
-        let out = Tensor(uninitialized: [n])
-        let src = data, dst = out.data
-        for i in 0..<n { dst[i] = src[i * c + idx[i]] }
-        let inShape = shape
-        return out.recorded("gather", inputs: [self]) { g in
-            let gin = Tensor.zeros(inShape)
-            let pg = g.data, po = gin.data
-            for i in 0..<n { po[i * c + idx[i]] = pg[i] }
-            return [gin]
-        }
+        let idx = Kernels.classIndices(classIndices.to(.cpu), classes: shape[1], op: "gathered")
+        return recording("gather", inputs: [self], backend.gatherRows(self, classes: idx))
     }
 
     /// One-hot float encoding of int32 (or int64) class indices: shape `self.shape + [classes]`.
@@ -50,13 +34,7 @@ extension Tensor {
     public func oneHot(classes: Int) -> Tensor {
         precondition(classes > 0, "oneHot: classes must be positive, got \(classes)")
         let idx = Kernels.classIndices(to(.cpu), classes: classes, op: "oneHot")
-        if device != .cpu {
-            let onDevice = Tensor(shape: [idx.count], int32s: idx.map { Int32($0) }).to(device)
-            return Tensor(sharing: CUDAOps.oneHot(onDevice, classes: classes).storage, shape: Shape(shape.dims + [classes]), dtype: .float32)
-        }
-        let out = Tensor.zeros(Shape(shape.dims + [classes]))
-        let po = out.data
-        for (i, k) in idx.enumerated() { po[i * classes + k] = 1 }
-        return out
+        let rows = backend.oneHot(idx, count: classes, device: device)
+        return Tensor(sharing: rows.storage, shape: Shape(shape.dims + [classes]), dtype: .float32)
     }
 }

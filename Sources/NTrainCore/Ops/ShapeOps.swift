@@ -31,7 +31,7 @@ extension Tensor {
     /// The transpose of a matrix.
     public func transposed() -> Tensor {
         precondition(rank == 2, "transposed() needs a 2-D tensor, got \(shape)")
-        return Kernels.transpose2D(self).recorded("transpose", inputs: [self]) { g in [Kernels.transpose2D(g)] }
+        return Kernels.permute(self, [1, 0]).recorded("transpose", inputs: [self]) { g in [Kernels.permute(g, [1, 0])] }
     }
 
     /// The axes reordered: result axis i is axis `axes[i]` of `self` (negative axes allowed).
@@ -52,11 +52,7 @@ extension Tensor {
         let offset = Swift.max(0, dims[a] - 1) * strides[a]
         func flip(_ x: Tensor) -> Tensor {
             let out = Tensor(uninitialized: x.shape, device: x.device)
-            if x.device != .cpu {
-                CUDAOps.stridedCopy(shape: dims, src: x, srcOffset: offset, srcStrides: backwards, dst: out, dstStrides: strides)
-            } else {
-                Kernels.stridedCopy(shape: dims, src: x.data + offset, srcStrides: backwards, dst: out.data, dstStrides: strides)
-            }
+            x.backend.stridedCopy(shape: dims, src: x, srcOffset: offset, srcStrides: backwards, dst: out, dstOffset: 0, dstStrides: strides)
             return out
         }
         return flip(self).recorded("flip", inputs: [self]) { g in [flip(g)] }
@@ -71,22 +67,11 @@ extension Tensor {
         let outShape = Shape((0..<rank).map { shape[$0] + pads[$0].before + pads[$0].after })
         let outStrides = outShape.strides
         let offset = (0..<rank).reduce(0) { $0 + pads[$1].before * outStrides[$1] }
-        if device != .cpu {
-            let out = Tensor.full(outShape, value, device: device)
-            CUDAOps.stridedCopy(shape: inShape.dims, src: self, srcStrides: inShape.strides, dst: out, dstOffset: offset, dstStrides: outStrides)
-            return out.recorded("pad", inputs: [self]) { g in
-                let gin = Tensor(uninitialized: inShape, device: g.device)
-                CUDAOps.stridedCopy(shape: inShape.dims, src: g, srcOffset: offset, srcStrides: outStrides, dst: gin, dstStrides: inShape.strides)
-                return [gin]
-            }
-        }
-        let out = Tensor.full(outShape, value)
-        Kernels.stridedCopy(shape: inShape.dims, src: data, srcStrides: inShape.strides,
-                            dst: out.data + offset, dstStrides: outStrides)
+        let out = Tensor.full(outShape, value, device: device)
+        backend.stridedCopy(shape: inShape.dims, src: self, srcOffset: 0, srcStrides: inShape.strides, dst: out, dstOffset: offset, dstStrides: outStrides)
         return out.recorded("pad", inputs: [self]) { g in
-            let gin = Tensor(uninitialized: inShape)
-            Kernels.stridedCopy(shape: inShape.dims, src: g.data + offset, srcStrides: outStrides,
-                                dst: gin.data, dstStrides: inShape.strides)
+            let gin = Tensor(uninitialized: inShape, device: g.device)
+            g.backend.stridedCopy(shape: inShape.dims, src: g, srcOffset: offset, srcStrides: outStrides, dst: gin, dstOffset: 0, dstStrides: inShape.strides)
             return [gin]
         }
     }
@@ -104,40 +89,20 @@ extension Tensor {
         outDims[ax] = tensors.reduce(0) { $0 + $1.shape[ax] }
         let outShape = Shape(outDims)
         let outStrides = outShape.strides
-        let device = tensors[0].device
-        if device != .cpu {
-            let out = Tensor(uninitialized: outShape, device: device)
-            var offsets: [Int] = []
-            var start = 0
-            for t in tensors {
-                offsets.append(start * outStrides[ax])
-                CUDAOps.stridedCopy(shape: t.shape.dims, src: t, srcStrides: t.shape.strides, dst: out, dstOffset: offsets.last!, dstStrides: outStrides)
-                start += t.shape[ax]
-            }
-            return out.recorded("concat", inputs: tensors) { g in
-                zip(tensors, offsets).map { t, offset -> Tensor? in
-                    guard t.requiresGrad else { return nil }
-                    let gt = Tensor(uninitialized: t.shape, device: device)
-                    CUDAOps.stridedCopy(shape: t.shape.dims, src: g, srcOffset: offset, srcStrides: outStrides, dst: gt, dstStrides: t.shape.strides)
-                    return gt
-                }
-            }
-        }
-        let out = Tensor(uninitialized: outShape)
+        let device = tensors[0].device, backend = tensors[0].backend
+        let out = Tensor(uninitialized: outShape, device: device)
         var offsets: [Int] = []
         var start = 0
         for t in tensors {
             offsets.append(start * outStrides[ax])
-            Kernels.stridedCopy(shape: t.shape.dims, src: t.data, srcStrides: t.shape.strides,
-                                dst: out.data + start * outStrides[ax], dstStrides: outStrides)
+            backend.stridedCopy(shape: t.shape.dims, src: t, srcOffset: 0, srcStrides: t.shape.strides, dst: out, dstOffset: offsets.last!, dstStrides: outStrides)
             start += t.shape[ax]
         }
         return out.recorded("concat", inputs: tensors) { g in
             zip(tensors, offsets).map { t, offset -> Tensor? in
                 guard t.requiresGrad else { return nil }
-                let gt = Tensor(uninitialized: t.shape)
-                Kernels.stridedCopy(shape: t.shape.dims, src: g.data + offset, srcStrides: outStrides,
-                                    dst: gt.data, dstStrides: t.shape.strides)
+                let gt = Tensor(uninitialized: t.shape, device: device)
+                g.backend.stridedCopy(shape: t.shape.dims, src: g, srcOffset: offset, srcStrides: outStrides, dst: gt, dstOffset: 0, dstStrides: t.shape.strides)
                 return gt
             }
         }

@@ -50,30 +50,18 @@ extension Kernels {
     public static func broadcast(_ a: Tensor, to shape: Shape) -> Tensor {
         if a.shape == shape { return a }
         precondition(Shape.broadcast(a.shape, shape) == shape, "cannot broadcast \(a.shape) to \(shape)")
-        if a.device != .cpu { return CUDAOps.broadcast(a, to: shape) }
-        let out = Tensor(uninitialized: shape)
-        stridedCopy(shape: shape.dims, src: a.data, srcStrides: a.shape.broadcastStrides(to: shape),
-                    dst: out.data, dstStrides: shape.strides)
-        return out
+        return a.backend.broadcast(a, to: shape)
     }
 
     /// `a` with its axes reordered: result axis i is input axis `axes[i]`.
     public static func permute(_ a: Tensor, _ axes: [Int]) -> Tensor {
         precondition(axes.count == a.rank && Set(axes) == Set(0..<a.rank), "permute: \(axes) is not a permutation of the axes of \(a.shape)")
-        let inStrides = a.shape.strides
-        let outShape = Shape(axes.map { a.shape[$0] })
-        if a.device != .cpu { return CUDAOps.permute(a, axes) }
-        if a.rank == 2 && axes == [1, 0] { return transpose2D(a) }
-        let out = Tensor(uninitialized: outShape)
-        stridedCopy(shape: outShape.dims, src: a.data, srcStrides: axes.map { inStrides[$0] },
-                    dst: out.data, dstStrides: outShape.strides)
-        return out
+        return a.backend.permute(a, axes)
     }
 
-    /// The transpose of a matrix, in cache-friendly tiles.
-    public static func transpose2D(_ a: Tensor) -> Tensor {
+    /// The transpose of a host matrix, in cache-friendly tiles (`permute(a, [1, 0])` on the CPU).
+    static func transpose2D(_ a: Tensor) -> Tensor {
         precondition(a.rank == 2, "transpose2D needs a matrix, got \(a.shape)")
-        if a.device != .cpu { return CUDAOps.permute(a, [1, 0]) }
         let rows = a.shape[0], cols = a.shape[1]
         let out = Tensor(uninitialized: [cols, rows])
         let src = a.data, dst = out.data
