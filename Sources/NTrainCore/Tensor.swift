@@ -23,7 +23,7 @@ public final class Tensor: CustomStringConvertible {
         self.shape = shape
         self.dtype = dtype
         let bytes = Swift.max(1, shape.count) * dtype.byteSize
-        self.storage = device == .cpu ? Storage(byteCount: bytes) : CUDARuntime.storage(byteCount: bytes, device: device)
+        self.storage = device.backend.allocate(byteCount: bytes, device: device)
         self.requiresGrad = false
     }
 
@@ -58,16 +58,14 @@ public final class Tensor: CustomStringConvertible {
     public convenience init(_ value: Float) { self.init(shape: [], scalars: [value]) }
 
     public static func zeros(_ shape: Shape, dtype: DType = .float32, device: Device = .cpu) -> Tensor {
-        if device != .cpu { return CUDAOps.filled(shape, pattern: 0, dtype: dtype, device: device) }
-        let t = Tensor(uninitialized: shape, dtype: dtype)
-        t.storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: Swift.max(1, shape.count) * dtype.byteSize)
+        let t = Tensor(uninitialized: shape, dtype: dtype, device: device)
+        t.backend.fill(t, pattern: 0)
         return t
     }
 
     public static func full(_ shape: Shape, _ value: Float, device: Device = .cpu) -> Tensor {
-        if device != .cpu { return CUDAOps.filled(shape, pattern: value.bitPattern, device: device) }
-        let t = Tensor(uninitialized: shape)
-        t.data.initialize(repeating: value, count: shape.count)
+        let t = Tensor(uninitialized: shape, device: device)
+        t.backend.fill(t, pattern: value.bitPattern)
         return t
     }
 
@@ -136,7 +134,7 @@ public final class Tensor: CustomStringConvertible {
 
     /// Contents converted to Float, in row-major order (any dtype).
     public var scalars: [Float] {
-        if device != .cpu { return to(.cpu).scalars }
+        if device != .cpu { return to(.cpu).scalars }  // read back through a host copy
         let n = count
         switch dtype {
         case .float32: return Array(UnsafeBufferPointer(start: data, count: n))
@@ -158,17 +156,7 @@ public final class Tensor: CustomStringConvertible {
     // MARK: Copies
 
     /// A new tensor with the same contents and no autograd history.
-    public func copy() -> Tensor {
-        if device != .cpu { return CUDAOps.copy(self) }
-        let t = Tensor(uninitialized: shape, dtype: dtype, device: device)
-        // Split across the kernels' threads when large (the gradient a parameter takes over each
-        // step: conv_bn's fc1 is 1 MB); 256 KB at least per thread.
-        let src = UnsafeRawPointer(storage.bytes), dst = t.storage.bytes
-        Parallel.forEachChunk(byteCount, minChunk: 1 << 18) { _, r in
-            (dst + r.lowerBound).copyMemory(from: src + r.lowerBound, byteCount: r.count)
-        }
-        return t
-    }
+    public func copy() -> Tensor { backend.copy(self) }
 
     /// The same storage without autograd history (PyTorch's `detach`).
     public func detached() -> Tensor { Tensor(sharing: storage, shape: shape, dtype: dtype) }
@@ -176,21 +164,11 @@ public final class Tensor: CustomStringConvertible {
     /// Overwrites this tensor's contents with `other`'s (same shape and dtype).
     public func assign(_ other: Tensor) {
         precondition(other.shape == shape && other.dtype == dtype, "assign: \(other.shape) \(other.dtype) into \(shape) \(dtype)")
-        if device == .cpu && other.device != .cpu {
-            return CUDAOps.download(other, into: storage.bytes)
-        }
-        if device != .cpu {
-            if other.storage !== storage { CUDAOps.assign(other.to(device), into: self) }
-            return
-        }
-        if other.storage !== storage { storage.bytes.copyMemory(from: other.storage.bytes, byteCount: byteCount) }
+        backend.assign(other, into: self)
     }
 
     /// Sets every element to zero.
-    public func zero() {
-        if device != .cpu { return CUDAOps.fill(self, pattern: 0) }
-        storage.bytes.initializeMemory(as: UInt8.self, repeating: 0, count: byteCount)
-    }
+    public func zero() { backend.fill(self, pattern: 0) }
 
     public var description: String {
         let values = scalars

@@ -126,6 +126,22 @@ final class BackendTests: GPUTestCase {
         }
     }
 
+    func testStorageFillsAndCopiesAcrossDevices() {
+        let host = random([5, 7])
+        let device = Tensor(uninitialized: [5, 7], device: Self.gpu)
+        XCTAssertEqual(device.storage.device, Self.gpu, "allocated by the device's backend")
+        device.assign(host)  // up
+        XCTAssertEqual(device.copy().to(.cpu).scalars, host.scalars, "copy on the device")
+        let back = Tensor(uninitialized: [5, 7])
+        back.assign(device)  // down
+        XCTAssertEqual(back.scalars, host.scalars)
+        XCTAssertEqual(Tensor.full([3, 3], 2.5, device: Self.gpu).to(.cpu).scalars, Tensor.full([3, 3], 2.5).scalars)
+        let labels = Tensor.zeros([4], dtype: .int64, device: Self.gpu)
+        XCTAssertEqual(labels.to(.cpu).scalars, [0, 0, 0, 0])
+        device.zero()
+        XCTAssertEqual(device.to(.cpu).scalars, [Float](repeating: 0, count: 35))
+    }
+
     func testCopiesAndGathersAgree() {
         let a = random([3, 4, 5]), ag = a.to(Self.gpu)
         for axes in [[2, 0, 1], [0, 1, 2], [1, 0, 2]] {

@@ -3,13 +3,23 @@
 /// (`Tensor.backend`), and the layers above (NTrainNN, NTrainEngine) call the backend instead of
 /// branching on the device or naming CUDA types.
 ///
-/// This holds copies and gathers, matmul, linear, convolution, pooling and batch norm, reductions and softmax, elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
+/// This holds storage allocation, fills and copies, copies and gathers, matmul, linear, convolution, pooling and batch norm, reductions and softmax, elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
 /// finite check, and the losses; the other ops still
 /// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
 /// Each update applies, element by element, exactly the float expressions its CPU loop does, with
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
 /// same values (checked on the CUDA emulator).
 public protocol Backend: Sendable {
+    // Storage: allocation, fills and copies of this backend's device memory.
+    /// Uninitialised storage of `byteCount` bytes on `device`.
+    func allocate(byteCount: Int, device: Device) -> Storage
+    /// Every 4-byte element of `t` set to `pattern` (a float's or an int's bits; 0 zeroes any dtype).
+    func fill(_ t: Tensor, pattern: UInt32)
+    /// A new tensor with `t`'s contents on the same device.
+    func copy(_ t: Tensor) -> Tensor
+    /// `dst`'s contents replaced by `src`'s (same shape and dtype; `src` may be on another device).
+    func assign(_ src: Tensor, into dst: Tensor)
+
     // Copies and gathers (what permute, pad, flip, concat and broadcast are made of).
     /// dst[dstOffset + Σ i·dstStrides] = src[srcOffset + Σ i·srcStrides] over every index i of
     /// `shape` (strides may be negative or zero); both tensors on this backend's device.
@@ -105,6 +115,11 @@ public protocol Backend: Sendable {
 /// output's gradient. `Tensor.recorded` puts it in the autograd graph.
 public typealias Differentiated = (output: Tensor, backward: (Tensor) -> [Tensor?])
 
+extension Device {
+    /// The backend of this device's memory: the one place that looks at the device kind.
+    public var backend: any Backend { self == .cpu ? CPUBackend() : CUDABackend() }
+}
+
 extension Tensor {
     /// `op`'s output, recorded for backward as `name`: how a tensor op uses a backend's
     /// differentiable primitive.
@@ -112,8 +127,8 @@ extension Tensor {
         op.output.recorded(name, inputs: inputs, backward: op.backward)
     }
 
-    /// The backend that runs ops on this tensor's storage: the one place that looks at the device.
-    public var backend: any Backend { device == .cpu ? CPUBackend() : CUDABackend() }
+    /// The backend that runs ops on this tensor's storage.
+    public var backend: any Backend { device.backend }
 
     /// The backend for an op over `tensors` that may sit on different devices (a model being moved,
     /// gradients of a tied parameter): the first device tensor's, whose host round trips read host

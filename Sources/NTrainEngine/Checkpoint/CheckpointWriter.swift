@@ -14,13 +14,11 @@ public enum CheckpointWriter {
         var entries: [String: JSONValue] = [:]
         var layout: [(offset: Int, tensor: Tensor)] = []
         var cursor = 0
-        for (name, tensor) in checkpoint.tensors {
+        for (name, onDevice) in checkpoint.tensors {
+            let tensor = onDevice.to(.cpu)  // the file holds host bytes whatever the device
             guard !name.isEmpty else { throw CheckpointError.invalidContents(file: file, problem: "a tensor has an empty name") }
             guard entries[name] == nil else {
                 throw CheckpointError.invalidContents(file: file, problem: "tensor name \"\(name)\" appears twice; names must be unique")
-            }
-            guard tensor.device == .cpu else {
-                throw CheckpointError.invalidContents(file: file, problem: "tensor \"\(name)\" is on \(tensor.device); copy it to the CPU first")
             }
             let length = tensor.byteCount
             let crc = CheckpointFormat.crc32(UnsafeRawPointer(tensor.storage.bytes), count: length)

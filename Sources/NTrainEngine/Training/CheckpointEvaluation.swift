@@ -57,10 +57,8 @@ public struct CheckpointEvaluation {
     /// Nil when every weight and buffer is finite, else which tensors hold NaN/Inf and how many.
     static func nonFiniteWarning(_ model: Module) -> String? {
         var bad: [(name: String, count: Int, total: Int)] = []
-        for (name, tensor) in model.stateDict() where tensor.device == .cpu && tensor.dtype == .float32 {
-            let pointer = tensor.data
-            var count = 0
-            for i in 0..<tensor.count where !pointer[i].isFinite { count += 1 }
+        for (name, tensor) in model.stateDict() where tensor.dtype == .float32 {
+            let count = tensor.to(.cpu).scalars.lazy.filter { !$0.isFinite }.count
             if count > 0 { bad.append((name, count, tensor.count)) }
         }
         guard !bad.isEmpty else { return nil }
