@@ -10,6 +10,12 @@
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
 /// same values (checked on the CUDA emulator).
 public protocol Backend: Sendable {
+    /// A sync point: waits for the work queued on `device` and throws the first op that failed
+    /// since the last sync point (ops cannot throw, so a failed GPU op is held until here and the
+    /// ops after it are skipped). Callers sync where a value is read back, before a checkpoint is
+    /// written, and at the end of each step. Nothing to wait for on the CPU.
+    func synchronize(_ device: Device) throws(BackendError)
+
     // Storage: allocation, fills and copies of this backend's device memory.
     /// Uninitialised storage of `byteCount` bytes on `device`.
     func allocate(byteCount: Int, device: Device) -> Storage
@@ -109,6 +115,22 @@ public protocol Backend: Sendable {
     /// `targetNeedsGradient`, its negative for the target (the difference-based losses).
     func meanLoss(_ prediction: Tensor, _ target: Tensor, targetNeedsGradient: Bool, value: @escaping (Float, Float) -> Float,
                   derivative: @escaping (Float, Float) -> Float) -> (loss: Tensor, backward: (Tensor) -> (Tensor, Tensor?))
+}
+
+/// Why a device could not run the work queued on it, thrown at a sync point.
+public enum BackendError: Error, CustomStringConvertible, Equatable {
+    /// An op with no kernel on the device (a batched 3-D matmul on a GPU, say).
+    case unsupported(op: String, device: Device)
+    /// A driver or memory failure of the device, as its runtime reported it.
+    case failed(device: Device, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .unsupported(op, device):
+            return "\(op) has no GPU kernel yet, so it cannot run on \(device); train this model with --device cpux (docs/gpu.md lists what runs on a GPU)"
+        case let .failed(_, reason): return reason
+        }
+    }
 }
 
 /// An op's output and its backward: the gradient of each input (nil where none is needed) from the

@@ -5,6 +5,9 @@ import CFloatMath
 public struct CPUBackend: Backend {
     public init() {}
 
+    /// Host ops run to completion when called and cannot fail afterwards.
+    public func synchronize(_ device: Device) throws(BackendError) {}
+
     public func sgdStep(_ p: Tensor, grad: Tensor, buffer: Tensor?, _ u: SGDUpdate) {
         let n = p.count, w = p.data, g = grad.data
         let negLR = u.negativeLR, wd = u.weightDecay, mom = u.momentum, keep = u.keep, nesterov = u.nesterov

@@ -2,6 +2,16 @@
 public struct CUDABackend: Backend {
     public init() {}
 
+    public func synchronize(_ device: Device) throws(BackendError) {
+        do {
+            try CUDARuntime.check()
+        } catch let e as CUDAUnsupportedOp {
+            throw .unsupported(op: e.op, device: e.device)
+        } catch {
+            throw .failed(device: device, reason: "\(error)")
+        }
+    }
+
     public func binary(_ op: BinaryOp, _ a: Tensor, _ b: Tensor) -> Tensor { CUDAOps.binary(op.name, a, b) }
 
     public func scale(_ a: Tensor, _ s: Float) -> Tensor { CUDAOps.scale(a, s) }

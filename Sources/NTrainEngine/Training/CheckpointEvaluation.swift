@@ -48,7 +48,7 @@ public struct CheckpointEvaluation {
             Evaluator.evaluate(model, loader: loader, loss: TrainingFactory.loss(config.loss),
                                classes: data.isRegression ? 0 : data.classNames.count, tta: tta ?? config.train.tta)
         }
-        try Trainer.checkGPU(device)
+        try Trainer.synchronize(device)
         return CheckpointEvaluation(checkpoint: path, split: split, device: device, examples: loader.sampleCount,
                                     classNames: data.classNames, result: result, seconds: (clock.now - start).seconds, notes: notes,
                                     tta: tta ?? config.train.tta)

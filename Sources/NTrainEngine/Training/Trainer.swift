@@ -98,7 +98,7 @@ public final class Trainer {
         try Trainer.initializeFromData(model, config: config.model, data: data)
         // Parameters move in place, so the optimizer, weight loading and resume below see the GPU copies.
         model.to(device)
-        try Trainer.checkGPU(device)
+        try Trainer.synchronize(device)
         loss = TrainingFactory.loss(config.loss)
         if loss.usesClassTargets == data.isRegression {
             throw EngineError.invalidModel("loss \(config.loss.type.rawValue) does not fit the \(config.data.dataset.rawValue) data (\(data.isRegression ? "regression targets" : "class labels")); use \(data.isRegression ? "mse, l1 or smooth_l1" : "cross_entropy or nll")")
@@ -186,15 +186,16 @@ public final class Trainer {
 
     var epochs: Int { config.train.epochs }
 
-    /// Throws the first GPU-op failure since the last check (see `CUDARuntime`); nothing on the CPU.
-    static func checkGPU(_ device: Device) throws {
-        guard device != .cpu else { return }
+    /// The device's sync point (`Backend.synchronize`): the first op that failed since the last
+    /// one, as an engine error (exit 2 for an op the device cannot run, 1 for a device failure).
+    static func synchronize(_ device: Device) throws {
         do {
-            try CUDARuntime.check()
-        } catch let e as CUDAUnsupportedOp {
-            throw EngineError.gpu(device: device.description, reason: e.description, unsupported: true)
+            try device.backend.synchronize(device)
         } catch {
-            throw EngineError.gpu(device: device.description, reason: "\(error)", unsupported: false)
+            switch error {
+            case .unsupported: throw EngineError.gpu(device: device.description, reason: error.description, unsupported: true)
+            case .failed(_, let reason): throw EngineError.gpu(device: device.description, reason: reason, unsupported: false)
+            }
         }
     }
 
@@ -251,7 +252,7 @@ public final class Trainer {
     private func evaluateTestSplit() throws -> EvaluationResult? {
         guard let test = data.test else { return nil }
         let result = try evaluate(on: test)
-        try Trainer.checkGPU(device)
+        try Trainer.synchronize(device)
         let text = result.value(of: .accuracy).map { String(format: "accuracy %.2f%%", $0 * 100) } ?? String(format: "loss %.4f", result.loss)
         runDirectory.log("test split (final weights, \(test.sampleCount) examples): \(text)")
         return result

@@ -24,7 +24,7 @@ extension Trainer {
             let lossValue = value.item()
             // A failed GPU op leaves NaN behind: report the failure, not a NaN loss. (A failure in
             // backward or the optimizer step shows at the next loss, NaN guard or checkpoint.)
-            try Trainer.checkGPU(device)
+            try Trainer.synchronize(device)
             let step = try StepStatistics(loss: lossValue, count: batch.targets.shape[0],
                                           correct: classes > 0 ? Self.correct(output, batch.targets) : 0, group: group)
             stopRequested = stopRequested || step.stopRequested
@@ -106,7 +106,7 @@ extension Trainer {
             // Every rank evaluates its shard with rank 0's BN statistics (the ones rank 0 saves).
             try GradientAverager.broadcast(model.namedBuffers().map(\.1), group: group)
             let result = try evaluate(on: data.eval)
-            try Trainer.checkGPU(device)
+            try Trainer.synchronize(device)
             record.set(eval: result)
             evaluation = result
         }
@@ -176,7 +176,7 @@ extension Trainer {
     @discardableResult
     func saveCheckpoint(epochFile: Int?, best: Bool) throws -> String {
         guard runDirectory.writes else { return runDirectory.lastURL.path }
-        try Trainer.checkGPU(device)  // never save weights a failed GPU op left undefined
+        try Trainer.synchronize(device)  // never save weights a failed GPU op left undefined
         let checkpoint = try TrainingCheckpoint.make(config: config, model: model, optimizer: optimizer, scheduler: scheduler,
                                                      progress: progress, device: device, data: data, ema: ema)
         let bytes = try CheckpointWriter.encode(checkpoint, file: runDirectory.lastURL.path)
@@ -187,7 +187,7 @@ extension Trainer {
     /// The NaN/Inf guard: "stop" throws before the step reaches the weights; "skip" drops it.
     private func nonFinite(_ what: String, batch: Batch) throws {
         // A failed GPU op leaves NaN behind: report the failure itself.
-        try Trainer.checkGPU(device)
+        try Trainer.synchronize(device)
         optimizer.zeroGrad()
         let step = progress.step + 1
         switch config.train.nanPolicy {
