@@ -16,38 +16,20 @@ public final class Sequential: Module {
 
     public override var children: [(String, Module)] { layers }
 
-    /// Whether `forward` runs each Conv2d → ReLU → MaxPool2d and Conv2d → GELU → AvgPool2d run of
-    /// layers as one fused op (`Conv2d.forwardReluMaxPool`, `forwardGeluAvgPool`), and each other
-    /// ReLU → MaxPool2d pair as another
-    /// (`Tensor.reluMaxPool2d`): same values and gradients bit for bit, less time and memory.
-    public var fusesLayers = true
+    /// Whether the forward pass fuses conv → activation → pool runs of layers (`LayerFusion`):
+    /// same values and gradients bit for bit, less time and memory.
+    public var fusesLayers = true {
+        didSet { steps = nil }
+    }
+
+    /// The fusion pass's plan for `layers`, made on the first forward.
+    private var steps: [LayerFusion.Step]?
 
     public override func forward(_ input: Tensor) -> Tensor {
+        let plan = steps ?? LayerFusion.plan(layers.map(\.1), fuse: fusesLayers)
+        steps = plan
         var x = input
-        var i = 0
-        while i < layers.count {
-            if fusesLayers, i + 2 < layers.count, let conv = layers[i].1 as? Conv2d,
-               let act = layers[i + 1].1 as? Activation, let pool = layers[i + 2].1 as? Pool2d {
-                if act.kind == .relu && pool.kind == .max {
-                    x = conv.forwardReluMaxPool(x, pool: pool)
-                    i += 3
-                    continue
-                }
-                if act.kind == .gelu && pool.kind == .average {
-                    x = conv.forwardGeluAvgPool(x, pool: pool)
-                    i += 3
-                    continue
-                }
-            }
-            if fusesLayers, i + 1 < layers.count, let act = layers[i].1 as? Activation, act.kind == .relu,
-               let pool = layers[i + 1].1 as? Pool2d, pool.kind == .max {
-                x = x.reluMaxPool2d(kernel: pool.kernel, stride: pool.stride, padding: pool.padding)
-                i += 2
-                continue
-            }
-            x = layers[i].1.forward(x)
-            i += 1
-        }
+        for step in plan { x = step(x) }
         return x
     }
 

@@ -51,4 +51,26 @@ final class SequentialFusionTests: XCTestCase {
         let x = Tensor(shape: [2, 1, 8, 8], scalars: (0..<128).map { Float($0 % 9) / 9 - 0.4 }, requiresGrad: true)
         XCTAssertEqual(model(x).gradNode?.name, "relu_max_pool2d")
     }
+
+    /// The fusion pass runs inside blocks too: a residual body of conv → ReLU → max pool is one
+    /// fused op, with the same values and gradients as the separate layers; names are unchanged.
+    func testResidualBodiesKeepTheFusedKernels() throws {
+        var g = RandomGenerator(seed: 2)
+        let body = Sequential([try Conv2d(2, 2, kernel: (3, 3), padding: (1, 1), generator: &g), Activation(.relu), try Pool2d(.max, kernel: (2, 2))])
+        let block = Branches.residual(body: body, shortcut: Sequential([try Pool2d(.average, kernel: (2, 2))]))
+        var rng = RandomGenerator(seed: 6)
+        let x = Tensor(shape: [3, 2, 8, 8], scalars: (0..<384).map { _ in rng.uniform(-1, 1) }, requiresGrad: true)
+        let y = block(x)
+        XCTAssertEqual(y.gradNode?.inputs.first?.gradNode?.name, "conv2d_relu_max_pool2d", "the body ran fused")
+        XCTAssertEqual(block.namedParameters().map(\.0), ["body.0.weight", "body.0.bias"])
+        func run(_ fuse: Bool) -> [[UInt32]] {
+            body.fusesLayers = fuse
+            for p in block.parameters { p.grad = nil }
+            x.grad = nil
+            let out = block(x)
+            out.sum().backward()
+            return [out.scalars, x.grad!.scalars, body.parameters[0].grad!.scalars].map { $0.map(\.bitPattern) }
+        }
+        XCTAssertEqual(run(true), run(false))
+    }
 }

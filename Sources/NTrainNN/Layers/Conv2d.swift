@@ -40,22 +40,6 @@ public final class Conv2d: Module {
         input.conv2d(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation, groups: groups)
     }
 
-    /// `pool(relu(self(input)))` for a max `pool`, as one fused op with the same result and
-    /// gradients (what `Sequential` runs for a Conv2d → ReLU → MaxPool2d run of layers).
-    public func forwardReluMaxPool(_ input: Tensor, pool: Pool2d) -> Tensor {
-        precondition(pool.kind == .max, "forwardReluMaxPool needs a max pool")
-        return input.conv2dReluMaxPool(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                                       groups: groups, poolKernel: pool.kernel, poolStride: pool.stride, poolPadding: pool.padding)
-    }
-
-    /// `pool(gelu(self(input)))` for an average `pool`, as one fused op with the same result and
-    /// gradients (what `Sequential` runs for a Conv2d → GELU → AvgPool2d run of layers).
-    public func forwardGeluAvgPool(_ input: Tensor, pool: Pool2d) -> Tensor {
-        precondition(pool.kind == .average, "forwardGeluAvgPool needs an average pool")
-        return input.conv2dGeluAvgPool(weight: weight, bias: bias, stride: stride, padding: padding, dilation: dilation,
-                                       groups: groups, poolKernel: pool.kernel, poolStride: pool.stride, poolPadding: pool.padding)
-    }
-
     public override func outputShape(for input: Shape) throws -> Shape {
         guard input.rank == 4, input[1] == inChannels else {
             throw ModuleError.badInput(layer: summary, expected: "[N, \(inChannels), H, W]", got: input)
