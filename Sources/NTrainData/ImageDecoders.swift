@@ -64,10 +64,7 @@ public enum ImageDecoder {
             }
         }
         guard done != 0 else { throw DatasetError.invalidImage(path: name, reason: "PNG: " + message(&image)) }
-        if alpha == 1 {
-            interleaved = (0..<(w * h)).flatMap { i in interleaved[(i * stored)..<(i * stored + channels)] }
-        }
-        return DecodedImage(interleaved: interleaved, channels: channels, height: h, width: w)
+        return DecodedImage(interleaved: interleaved, stride: stored, channels: channels, height: h, width: w)
     }
 
     private static func message(_ image: inout png_image) -> String {

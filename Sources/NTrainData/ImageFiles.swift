@@ -29,7 +29,8 @@ public enum ImageFiles {
                 }
             } else {
                 shape = (image.channels, image.height, image.width)
-                guard files.count.multipliedReportingOverflow(by: image.pixels.count).partialValue <= maxBytes else {
+                let (total, overflow) = files.count.multipliedReportingOverflow(by: image.pixels.count)
+                guard !overflow, total <= maxBytes else {
                     throw DatasetError.invalidParameter(name: name, reason: "\(files.count) images of \(image.channels)x\(image.height)x\(image.width) "
                         + "do not fit the \(maxBytes >> 30) GiB in-memory limit; resize them smaller")
                 }
@@ -40,6 +41,16 @@ public enum ImageFiles {
         let s = shape!
         return ImageDataset(name: name, images: pixels, labels: files.map(\.label), channels: s.c, height: s.h, width: s.w,
                             classNames: classNames)
+    }
+}
+
+extension ImageFiles {
+    /// The image files (.png, .jpg, .jpeg, .pgm, any case) anywhere below `folder`, as paths relative
+    /// to it, sorted.
+    public static func relativePaths(in folder: String) -> [String] {
+        (FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? [])
+            .filter { ImageDecoder.fileExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
+            .sorted()
     }
 }
 
@@ -69,10 +80,7 @@ public enum ImageFolderDataset {
         var files: [(path: String, label: Int32)] = []
         for (label, name) in classes.enumerated() {
             let classFolder = (folder as NSString).appendingPathComponent(name)
-            let found = (fm.enumerator(atPath: classFolder)?.allObjects as? [String] ?? [])
-                .filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
-                .filter { ImageDecoder.fileExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
-                .sorted()
+            let found = ImageFiles.relativePaths(in: classFolder).filter { !$0.split(separator: "/").contains { $0.hasPrefix(".") } }
             guard !found.isEmpty else {
                 throw DatasetError.invalidParameter(name: "image_folder", reason: "class folder \(classFolder) holds no .png, .jpg, .jpeg or .pgm files")
             }

@@ -32,16 +32,18 @@ extension ImageDecoder {
 }
 
 extension DecodedImage {
-    /// Planar `[C, H, W]` from interleaved `HWC` samples.
-    init(interleaved: [UInt8], channels: Int, height: Int, width: Int) {
-        guard channels > 1 else {
+    /// Planar `[C, H, W]` from interleaved samples, `stride` per pixel of which the first `channels`
+    /// are kept (a stride above `channels` drops an alpha channel).
+    init(interleaved: [UInt8], stride: Int? = nil, channels: Int, height: Int, width: Int) {
+        let stride = stride ?? channels
+        guard stride > 1 else {
             self.init(channels: 1, height: height, width: width, pixels: interleaved)
             return
         }
-        var planar = [UInt8](repeating: 0, count: interleaved.count)
         let plane = width * height
+        var planar = [UInt8](repeating: 0, count: plane * channels)
         for i in 0..<plane {
-            for c in 0..<channels { planar[c * plane + i] = interleaved[i * channels + c] }
+            for c in 0..<channels { planar[c * plane + i] = interleaved[i * stride + c] }
         }
         self.init(channels: channels, height: height, width: width, pixels: planar)
     }

@@ -163,7 +163,7 @@ final class BackendTests: GPUTestCase {
         assertClose(gg, gc, rtol: 0, atol: 0, "gather")
         let up = random([6])
         assertClose(bg(up.to(Self.gpu))[0], bc(up)[0], rtol: 0, atol: 0, "gather backward")
-        assertClose(CUDABackend().oneHot(classes, count: 4, device: Self.gpu), CPUBackend().oneHot(classes, count: 4, device: .cpu), rtol: 0, atol: 0, "one hot")
+        assertClose(CUDABackend().oneHot(classes, classes: 4, device: Self.gpu), CPUBackend().oneHot(classes, classes: 4, device: .cpu), rtol: 0, atol: 0, "one hot")
     }
 
     func testOptimizerUpdatesAgree() {

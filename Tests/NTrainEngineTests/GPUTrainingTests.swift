@@ -166,4 +166,13 @@ final class GPUTrainingTests: XCTestCase {
             XCTAssertEqual(e.exitCode, 1)
         }
     }
+
+    /// A checkpoint may hold tensors still on a GPU: the writer copies them to the host.
+    func testCheckpointWriterCopiesDeviceTensorsToTheHost() throws {
+        let host = Tensor(shape: [2, 3], scalars: [1, -2, 3.5, 4, 5, 6])
+        let data = try CheckpointWriter.encode(Checkpoint(tensors: [("model.w", host.to(.gpu(0)))]))
+        let back = try CheckpointReader.read(data, file: "x.mge")
+        XCTAssertEqual(back.tensor(named: "model.w")?.scalars, host.scalars)
+        XCTAssertEqual(back.tensor(named: "model.w")?.device, .cpu)
+    }
 }

@@ -189,8 +189,9 @@ final class InteropConsumerTests: XCTestCase {
             batches.append("input_\(batch.index)", batch.inputs)
             batches.append("target_\(batch.index)", batch.targets)
         }
-        batches.append("classes", Tensor.zeros([], dtype: .int64))
-        batches.entries[batches.entries.count - 1].bytes = withUnsafeBytes(of: Int64(10).littleEndian) { Data($0) }
+        let classes = Tensor.zeros([], dtype: .int64)
+        classes.int64Data[0] = 10
+        batches.append("classes", classes)
         let batchesURL = folder.appendingPathComponent("batches.safetensors")
         try batches.serialized().write(to: batchesURL)
         let configURL = folder.appendingPathComponent("config.json")

@@ -23,6 +23,8 @@ final class SafetensorsFileTests: XCTestCase {
         let bytes = try f.serialized()
         XCTAssertEqual(Int(bytes[0]) % 8, 0, "the header is padded to 8 bytes")
         let back = try SafetensorsFile.parse(bytes, path: "x")
+        // A slice of a larger buffer (its indices do not start at 0) reads the same.
+        XCTAssertEqual(try SafetensorsFile.parse((Data([9, 9, 9]) + bytes).dropFirst(3), path: "x").entries, back.entries)
         XCTAssertEqual(back.metadata, f.metadata)
         XCTAssertEqual(back.entries.map(\.name), ["a.weight", "a.num_batches_tracked"])
         XCTAssertEqual(SafetensorsFile.floats(of: back.entries[0]), [1, 2, 3, 4, 5, -6.5])
@@ -42,6 +44,7 @@ final class SafetensorsFileTests: XCTestCase {
     func testDamagedFilesAreRefusedWithTheReason() {
         let cases: [(Data, String)] = [
             (Data([1, 2, 3]), "shorter than the 8-byte header length"),
+            (Data(repeating: 0, count: 8), "does not start with a JSON object"),
             (file("{}", data: []).prefix(9), "does not fit the file"),
             (Data([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x7B]), "does not fit the file"),
             (file("[1]", data: []), "does not start with a JSON object"),

@@ -53,6 +53,13 @@ final class InteropCLITests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("weights: 10 tensors from") || again.stderr.contains("weights: 10 tensors from"), again.summary)
         let trained = try CheckpointReader.read(contentsOf: run.appendingPathComponent("last.mge"))
         XCTAssertEqual(trained.tensor(named: "model.fc3.bias")?.scalars, SafetensorsFile.floats(of: file.entries.first { $0.name == "fc3.bias" }!))
+
+        // Recognised by its content under any name.
+        let renamed = folder.appendingPathComponent("weights.bin")
+        try FileManager.default.copyItem(atPath: weights, toPath: renamed.path)
+        let byContent = try CLI.run(["train", try config(#"{"arch": "lenet5"}"#), "--weights", renamed.path,
+                                     "--out", folder.appendingPathComponent("again2").path, "--quiet"])
+        XCTAssertEqual(byContent.status, 0, byContent.summary)
     }
 
     func testWeightsOfAnotherModelListEveryMismatchAndWriteNothing() throws {

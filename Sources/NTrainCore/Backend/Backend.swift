@@ -38,8 +38,8 @@ public protocol Backend: Sendable {
     func accumulate(_ y: Tensor, _ x: Tensor)
     /// out[i] = scores[i, classes[i]] for scores [n, c]; the backward scatters into zeros.
     func gatherRows(_ scores: Tensor, classes: [Int]) -> Differentiated
-    /// Float one-hot rows [count, classes] of host class indices.
-    func oneHot(_ classes: [Int], count: Int, device: Device) -> Tensor
+    /// Float one-hot rows [indices.count, classes] of host class indices, on `device`.
+    func oneHot(_ indices: [Int], classes: Int, device: Device) -> Tensor
 
     // Linear algebra, convolution, pooling and batch norm (shapes checked by the tensor op first).
     /// [m, k]·[k, n], [B, m, k]·[k, n] and (CPU) [B, m, k]·[B, k, n].

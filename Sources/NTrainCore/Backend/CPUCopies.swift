@@ -40,8 +40,7 @@ extension CPUBackend {
         })
     }
 
-    public func oneHot(_ idx: [Int], count: Int, device: Device) -> Tensor {
-        let classes = count
+    public func oneHot(_ idx: [Int], classes: Int, device: Device) -> Tensor {
         let out = Tensor.zeros([idx.count, classes])
         let po = out.data
         for (i, k) in idx.enumerated() { po[i * classes + k] = 1 }

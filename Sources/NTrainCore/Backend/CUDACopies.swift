@@ -16,7 +16,7 @@ extension CUDABackend {
         return (CUDAOps.gatherRows(scores, onDevice), { g in [CUDAOps.gatherRowsBackward(g, onDevice, classes: c)] })
     }
 
-    public func oneHot(_ idx: [Int], count classes: Int, device: Device) -> Tensor {
+    public func oneHot(_ idx: [Int], classes: Int, device: Device) -> Tensor {
         let onDevice = Tensor(shape: [idx.count], int32s: idx.map { Int32($0) }).to(device)
         return CUDAOps.oneHot(onDevice, classes: classes)
     }

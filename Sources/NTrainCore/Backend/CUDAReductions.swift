@@ -12,7 +12,7 @@ extension CUDABackend {
 
     /// One `sum_axis` pass per axis.
     public func sum(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated {
-        let keptShape = Self.kept(x.shape, axes), inShape = x.shape
+        let keptShape = Kernels.reducedShape(x.shape, axes: axes, keepDims: true), inShape = x.shape
         let summed = axes.isEmpty ? x.copy() : CUDAOps.sumToShape(x, keptShape)
         return (Tensor(sharing: summed.storage, shape: Kernels.reducedShape(x.shape, axes: axes, keepDims: keepDims), dtype: .float32), { g in
             [CUDAOps.broadcast(Tensor(sharing: g.storage, shape: keptShape, dtype: .float32), to: inShape)]
@@ -29,7 +29,7 @@ extension CUDABackend {
     public func variance(_ x: Tensor, axes: [Int], keepDims: Bool, unbiased: Bool) -> Differentiated {
         let n = axes.reduce(1) { $0 * x.shape[$1] }
         let divisor = Float(unbiased ? n - 1 : n)
-        let keptShape = Self.kept(x.shape, axes), inShape = x.shape
+        let keptShape = Kernels.reducedShape(x.shape, axes: axes, keepDims: true), inShape = x.shape
         let mean = CUDAOps.scale(CUDAOps.sumToShape(x, keptShape), 1 / Float(n))
         let deviation = CUDAOps.binary("sub", x, mean)
         let kept = CUDAOps.scale(CUDAOps.sumToShape(CUDAOps.binary("mul", deviation, deviation), keptShape), 1 / divisor)
@@ -68,7 +68,7 @@ extension CUDABackend {
                 .pointer(CUDAOps.address(x)).pointer(CUDAOps.address(y)).int64(outer).int64(reduced).int64(inner)
                 .int32(log ? 1 : 0))
         }
-        let keptShape = Self.kept(x.shape, [ax])
+        let keptShape = Kernels.reducedShape(x.shape, axes: [ax], keepDims: true)
         return (y, { g in
             if log {  // dx = g − softmax ⊙ Σ_axis g
                 return [CUDAOps.binary("sub", g, CUDAOps.binary("mul", CUDAOps.unary("exp", y), CUDAOps.sumToShape(g, keptShape)))]
@@ -76,12 +76,5 @@ extension CUDABackend {
             let gy = CUDAOps.binary("mul", g, y)  // dx = y ⊙ (g − Σ_axis g ⊙ y)
             return [CUDAOps.binary("sub", gy, CUDAOps.binary("mul", y, CUDAOps.sumToShape(gy, keptShape)))]
         })
-    }
-
-    /// `shape` with `axes` set to 1.
-    static func kept(_ shape: Shape, _ axes: [Int]) -> Shape {
-        var dims = shape.dims
-        for a in axes { dims[a] = 1 }
-        return Shape(dims)
     }
 }

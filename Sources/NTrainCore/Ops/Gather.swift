@@ -34,7 +34,7 @@ extension Tensor {
     public func oneHot(classes: Int) -> Tensor {
         precondition(classes > 0, "oneHot: classes must be positive, got \(classes)")
         let idx = Kernels.classIndices(to(.cpu), classes: classes, op: "oneHot")
-        let rows = backend.oneHot(idx, count: classes, device: device)
+        let rows = backend.oneHot(idx, classes: classes, device: device)
         return Tensor(sharing: rows.storage, shape: Shape(shape.dims + [classes]), dtype: .float32)
     }
 }

@@ -131,7 +131,6 @@ struct ONNXGraphBuilder {
     /// Emits `module` (named `name` in the state dict) applied to the value `input`.
     mutating func emit(_ module: Module, name: String, input: String) throws -> String {
         func child(_ local: String) -> String { name.isEmpty ? local : name + "." + local }
-        func ints(_ n: String, _ v: [Int]) -> Onnx_AttributeProto { .ints(n, v) }
         switch module {
         case let m as Sequential:
             var x = input
@@ -141,9 +140,9 @@ struct ONNXGraphBuilder {
             var inputs = [input, constant(child("weight"), m.weight)]
             if let b = m.bias { inputs.append(constant(child("bias"), b)) }
             return node("Conv", inputs, name: name, [
-                ints("kernel_shape", [m.kernel.0, m.kernel.1]), ints("strides", [m.stride.0, m.stride.1]),
-                ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1]),
-                ints("dilations", [m.dilation.0, m.dilation.1]), .int("group", m.groups),
+                .ints("kernel_shape", [m.kernel.0, m.kernel.1]), .ints("strides", [m.stride.0, m.stride.1]),
+                .ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1]),
+                .ints("dilations", [m.dilation.0, m.dilation.1]), .int("group", m.groups),
             ])
         case let m as BatchNorm:
             let scale = m.weight.map { constant(child("weight"), $0) } ?? constant(child("weight"), Tensor.ones([m.features]))
@@ -158,8 +157,8 @@ struct ONNXGraphBuilder {
         case let m as NTrainNN.Activation:
             return try activation(m.kind, name: name, input: input)
         case let m as Pool2d:
-            var attributes = [ints("kernel_shape", [m.kernel.0, m.kernel.1]), ints("strides", [m.stride.0, m.stride.1]),
-                              ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1])]
+            var attributes: [Onnx_AttributeProto] = [.ints("kernel_shape", [m.kernel.0, m.kernel.1]), .ints("strides", [m.stride.0, m.stride.1]),
+                              .ints("pads", [m.padding.0, m.padding.1, m.padding.0, m.padding.1])]
             if m.kind == .average { attributes.append(.int("count_include_pad", 1)) }
             return node(m.kind == .max ? "MaxPool" : "AveragePool", [input], name: name, attributes)
         case is GlobalAvgPool2d:

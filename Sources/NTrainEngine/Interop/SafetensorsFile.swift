@@ -77,16 +77,18 @@ public struct SafetensorsFile {
 
     public static func parse(_ data: Data, path: String) throws -> SafetensorsFile {
         func bad(_ problem: String) -> InteropError { .invalidFile(path: path, format: "safetensors", problem: problem) }
-        let bytes = [UInt8](data)
-        guard bytes.count >= 8 else { throw bad("\(bytes.count) bytes, shorter than the 8-byte header length") }
-        let length = bytes[0..<8].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
-        guard length <= UInt64(maxHeaderLength), Int(length) <= bytes.count - 8 else {
-            throw bad("the header length \(length) does not fit the file's \(bytes.count) bytes (truncated, or not a safetensors file)")
+        // Offsets below are from the file's first byte (a Data slice may not start at index 0).
+        let start = data.startIndex, size = data.count
+        func slice(_ range: Range<Int>) -> Data { data.subdata(in: (start + range.lowerBound)..<(start + range.upperBound)) }
+        guard size >= 8 else { throw bad("\(size) bytes, shorter than the 8-byte header length") }
+        let length = (0..<8).reduce(UInt64(0)) { $0 | UInt64(data[start + $1]) << (8 * UInt64($1)) }
+        guard length <= UInt64(maxHeaderLength), Int(length) <= size - 8 else {
+            throw bad("the header length \(length) does not fit the file's \(size) bytes (truncated, or not a safetensors file)")
         }
         let headerEnd = 8 + Int(length)
-        guard bytes[8] == UInt8(ascii: "{") else { throw bad("the header does not start with a JSON object") }
+        guard length >= 2, data[start + 8] == UInt8(ascii: "{") else { throw bad("the header does not start with a JSON object") }
         let tree: JSONValue
-        do { tree = try JSONValue(parsing: Data(bytes[8..<headerEnd])) } catch { throw bad("the JSON header is malformed: \(error)") }
+        do { tree = try JSONValue(parsing: slice(8..<headerEnd)) } catch { throw bad("the JSON header is malformed: \(error)") }
         guard let header = tree.objectValue else { throw bad("the JSON header is not an object") }
         var metadata: [String: String] = [:]
         if let meta = header["__metadata__"] {
@@ -96,7 +98,7 @@ public struct SafetensorsFile {
                 metadata[key] = text
             }
         }
-        let dataLength = bytes.count - headerEnd
+        let dataLength = size - headerEnd
         var ranges: [(begin: Int, end: Int, entry: Entry)] = []
         for (name, value) in header where name != "__metadata__" {
             guard let dtype = value["dtype"]?.stringValue, let size = elementSizes[dtype] else {
@@ -119,8 +121,8 @@ public struct SafetensorsFile {
             guard offsets[1] - offsets[0] == count * size else {
                 throw bad("\(name): \(dtype) \(shape) needs \(count * size) bytes, data_offsets give \(offsets[1] - offsets[0])")
             }
-            let slice = Data(bytes[(headerEnd + offsets[0])..<(headerEnd + offsets[1])])
-            ranges.append((offsets[0], offsets[1], Entry(name: name, dtype: dtype, shape: shape, bytes: slice)))
+            ranges.append((offsets[0], offsets[1], Entry(name: name, dtype: dtype, shape: shape,
+                                                        bytes: slice((headerEnd + offsets[0])..<(headerEnd + offsets[1])))))
         }
         ranges.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var cursor = 0

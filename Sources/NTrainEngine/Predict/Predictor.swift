@@ -56,10 +56,7 @@ public final class Predictor {
                 out.append(path)
                 continue
             }
-            let found = (fm.enumerator(atPath: path)?.allObjects as? [String] ?? [])
-                .filter { ImageDecoder.fileExtensions.contains(($0 as NSString).pathExtension.lowercased()) }
-                .sorted()
-            out += found.map { (path as NSString).appendingPathComponent($0) }
+            out += ImageFiles.relativePaths(in: path).map { (path as NSString).appendingPathComponent($0) }
         }
         return out
     }
