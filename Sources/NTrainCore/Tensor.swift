@@ -74,7 +74,7 @@ public final class Tensor: CustomStringConvertible {
     /// gradient and history. Views made earlier keep the old storage.
     public func moveStorage(to device: Device) {
         guard device != self.device else { return }
-        storage = CUDAOps.transfer(detached(), to: device).storage
+        storage = Tensor.backend(between: self.device, device).transfer(detached(), to: device).storage
         grad = nil
         gradNode = nil
     }
@@ -84,9 +84,10 @@ public final class Tensor: CustomStringConvertible {
     public func to(_ device: Device) -> Tensor {
         if device == self.device { return self }
         let source = self.device
-        let moved = CUDAOps.transfer(self, to: device)
+        let backend = Tensor.backend(between: source, device)
+        let moved = backend.transfer(self, to: device)
         guard dtype == .float32 else { return moved }
-        return moved.recorded("to", inputs: [self]) { g in [CUDAOps.transfer(g, to: source)] }
+        return moved.recorded("to", inputs: [self]) { g in [backend.transfer(g, to: source)] }
     }
 
     public static func ones(_ shape: Shape) -> Tensor { full(shape, 1) }

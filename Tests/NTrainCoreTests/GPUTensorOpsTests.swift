@@ -103,19 +103,35 @@ final class GPUTensorOpsTests: GPUTestCase {
         }
     }
 
-    /// A GPU op with no kernel yet is reported by `check()` (typed, with the fix), not a crash,
-    /// and later ops are skipped until the error is taken.
-    func testUnsupportedOpIsReportedByCheck() throws {
+    /// A GPU op with no kernel yet is reported at the device's sync point (typed, with the fix), not
+    /// a crash, and later ops on that device are skipped until it is thrown.
+    func testUnsupportedOpIsReportedAtTheSyncPoint() throws {
         let x = random([2, 3, 4]).to(Self.gpu)
         let launches = try CUDAHostEmulator.launchCount()
         _ = x.matmul(random([2, 4, 5]).to(Self.gpu))
-        XCTAssertTrue(CUDARuntime.hasError)
+        XCTAssertNotNil(CUDARuntime.pendingFailure(Self.gpu))
         _ = x.relu()
         XCTAssertEqual(try CUDAHostEmulator.launchCount(), launches, "ops after an error are skipped")
-        XCTAssertThrowsError(try CUDARuntime.check()) { error in
+        XCTAssertThrowsError(try CUDARuntime.synchronize(Self.gpu)) { error in
             XCTAssertEqual(error as? CUDAUnsupportedOp, CUDAUnsupportedOp(op: "batched matmul [2, 3, 4]·[2, 4, 5]", device: Self.gpu))
             XCTAssertTrue("\(error)".contains("--device cpux"), "\(error)")
         }
-        XCTAssertFalse(CUDARuntime.hasError)
+        XCTAssertNil(CUDARuntime.pendingFailure(Self.gpu))
+        _ = x.relu()
+        XCTAssertGreaterThan(try CUDAHostEmulator.launchCount(), launches, "ops run again after the sync point")
+    }
+
+    /// A failed launch is thrown by the backend's sync point with the kernel that failed: the
+    /// emulator refuses a launch with a missing parameter, as a GPU does.
+    func testFailedLaunchNamesItsKernelAtTheSyncPoint() throws {
+        let x = random([8]).to(Self.gpu)
+        CUDAOps.launch(Self.gpu, "relu_f32", elements: 8, CUDAKernelArguments().pointer(CUDAOps.address(x)).int64(8))
+        XCTAssertThrowsError(try Self.gpu.backend.synchronize(Self.gpu)) { error in
+            guard let error = error as? BackendError, case let .failed(device, op, _) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(device, Self.gpu)
+            XCTAssertEqual(op, "relu_f32")
+            XCTAssertTrue(error.description.hasPrefix("relu_f32 failed on gpu0: "), error.description)
+        }
+        XCTAssertNil(CUDARuntime.pendingFailure(Self.gpu))
     }
 }

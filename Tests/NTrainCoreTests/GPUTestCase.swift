@@ -6,7 +6,7 @@ import XCTest
 /// Base for tests of tensor ops on a GPU tensor (`.gpu(0)`): forward and backward through
 /// autograd, against the same ops on the CPU. Runs on the CUDA host emulator (and on a real GPU
 /// when NTRAIN_GPU_TENSOR_TESTS=real, from scripts/gpu_check.sh). Each test ends with
-/// `CUDARuntime.check()`, so a GPU op that failed fails the test.
+/// the device's sync point (`CUDARuntime.synchronize`), so a GPU op that failed fails the test.
 class GPUTestCase: XCTestCase {
     static let gpu = Device.gpu(0)
 
@@ -16,7 +16,7 @@ class GPUTestCase: XCTestCase {
 
     override func tearDownWithError() throws {
         defer { CUDAHostEmulator.uninstallForTensors() }
-        try CUDARuntime.check()
+        try CUDARuntime.synchronize(Self.gpu)
     }
 
     var rng = RandomGenerator(seed: 11)

@@ -140,7 +140,7 @@ final class GPUTrainingTests: XCTestCase {
         XCTAssertEqual(clipGradNorm(gpuNorm, maxNorm: 1), clipGradNorm(cpuNorm, maxNorm: 1))
         XCTAssertEqual(gpuNorm.map { $0.grad!.scalars }, cpuNorm.map { $0.grad!.scalars })
         XCTAssertEqual(gpuNorm[0].grad!.device, .gpu(0))
-        try CUDARuntime.check()
+        try CUDARuntime.synchronize(.gpu(0))
     }
 
     /// The NaN guard works on the GPU: a diverging run stops with `nonFinite`, not a GPU error.

@@ -3,9 +3,10 @@
 /// (`Tensor.backend`), and the layers above (NTrainNN, NTrainEngine) call the backend instead of
 /// branching on the device or naming CUDA types.
 ///
-/// This holds storage allocation, fills and copies, copies and gathers, matmul, linear, convolution, pooling and batch norm, reductions and softmax, elementwise arithmetic, the unary ops and activations, the fused optimizer updates, gradient clipping and its
-/// finite check, and the losses; the other ops still
-/// dispatch inside their `Tensor` methods and move here one family at a time (docs/library.md).
+/// It holds storage allocation, fills and copies, copies and gathers, matmul, linear, convolution,
+/// pooling and batch norm, reductions and softmax, elementwise arithmetic, the unary ops and
+/// activations (`UnaryOp`, each defined once for both backends), the fused optimizer updates,
+/// gradient clipping and its finite check, and the losses (docs/library.md).
 /// Each update applies, element by element, exactly the float expressions its CPU loop does, with
 /// the per-step scalars computed once on the host by the optimizer, so both backends give the
 /// same values (checked on the CUDA emulator).
@@ -25,6 +26,12 @@ public protocol Backend: Sendable {
     func copy(_ t: Tensor) -> Tensor
     /// `dst`'s contents replaced by `src`'s (same shape and dtype; `src` may be on another device).
     func assign(_ src: Tensor, into dst: Tensor)
+    /// A copy of `t` on `device`, where `t` or `device` is this backend's (host↔device, or device
+    /// to device); `t` itself when it is already there.
+    func transfer(_ t: Tensor, to device: Device) -> Tensor
+    /// Whether gradients on this backend's devices can be averaged across processes (the MPI
+    /// all-reduce works on host memory; NCCL for GPUs is planned, docs/distributed.md).
+    var supportsDataParallel: Bool { get }
 
     // Copies and gathers (what permute, pad, flip, concat and broadcast are made of).
     /// dst[dstOffset + Σ i·dstStrides] = src[srcOffset + Σ i·srcStrides] over every index i of
@@ -121,14 +128,15 @@ public protocol Backend: Sendable {
 public enum BackendError: Error, CustomStringConvertible, Equatable {
     /// An op with no kernel on the device (a batched 3-D matmul on a GPU, say).
     case unsupported(op: String, device: Device)
-    /// A driver or memory failure of the device, as its runtime reported it.
-    case failed(device: Device, reason: String)
+    /// A driver or memory failure of the device while running `op` (a kernel's name, a copy, an
+    /// allocation), as its runtime reported it.
+    case failed(device: Device, op: String, reason: String)
 
     public var description: String {
         switch self {
         case let .unsupported(op, device):
             return "\(op) has no GPU kernel yet, so it cannot run on \(device); train this model with --device cpux (docs/gpu.md lists what runs on a GPU)"
-        case let .failed(_, reason): return reason
+        case let .failed(device, op, reason): return "\(op) failed on \(device): \(reason)"
         }
     }
 }
@@ -151,6 +159,9 @@ extension Tensor {
 
     /// The backend that runs ops on this tensor's storage.
     public var backend: any Backend { device.backend }
+
+    /// The backend that moves tensors between `a` and `b`: the device one's (the CPU's for two hosts).
+    static func backend(between a: Device, _ b: Device) -> any Backend { a != .cpu ? a.backend : b.backend }
 
     /// The backend for an op over `tensors` that may sit on different devices (a model being moved,
     /// gradients of a tied parameter): the first device tensor's, whose host round trips read host

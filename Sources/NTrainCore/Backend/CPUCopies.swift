@@ -21,6 +21,14 @@ extension CPUBackend {
         return out
     }
 
+    /// Host to host: `t` itself (there is one host device).
+    public func transfer(_ t: Tensor, to device: Device) -> Tensor {
+        precondition(t.device == device, "the CPU backend moves host tensors only (\(t.device) to \(device))")
+        return t
+    }
+
+    public var supportsDataParallel: Bool { true }
+
     public func accumulate(_ y: Tensor, _ x: Tensor) {
         let a = y.data, b = x.data
         for i in 0..<y.count { a[i] += b[i] }

@@ -4,11 +4,13 @@ public struct CUDABackend: Backend {
 
     public func synchronize(_ device: Device) throws(BackendError) {
         do {
-            try CUDARuntime.check()
+            try CUDARuntime.synchronize(device)
         } catch let e as CUDAUnsupportedOp {
             throw .unsupported(op: e.op, device: e.device)
+        } catch let e as CUDAOpFailure {
+            throw .failed(device: device, op: e.op, reason: "\(e.underlying)")
         } catch {
-            throw .failed(device: device, reason: "\(error)")
+            throw .failed(device: device, op: "a queued kernel", reason: "\(error)")
         }
     }
 

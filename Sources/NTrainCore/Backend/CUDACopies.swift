@@ -10,6 +10,10 @@ extension CUDABackend {
 
     public func accumulate(_ y: Tensor, _ x: Tensor) { CUDAOps.accumulate(y, x) }
 
+    public func transfer(_ t: Tensor, to device: Device) -> Tensor { CUDAOps.transfer(t, to: device) }
+
+    public var supportsDataParallel: Bool { false }
+
     public func gatherRows(_ scores: Tensor, classes idx: [Int]) -> Differentiated {
         let onDevice = Tensor(shape: [idx.count], int32s: idx.map { Int32($0) }).to(scores.device)
         let c = scores.shape[1]

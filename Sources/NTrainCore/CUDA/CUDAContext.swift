@@ -3,7 +3,9 @@ import Foundation
 /// One GPU ready for work: its primary context, caching allocator, and the kernel modules
 /// compiled (NVRTC, for the device's own architecture) and loaded at first use.
 ///
-/// Not yet used by tensor ops or the trainer (see docs/gpu.md); the GPU op check drives it directly.
+/// It also holds the device's failure state: the first tensor op that failed on it since the last
+/// sync point (`CUDARuntime.synchronize`), which makes later ops skip until it is thrown, as a
+/// CUDA context's sticky error does.
 public final class CUDAContext: @unchecked Sendable {
     public let driver: CUDADriver
     public let info: CUDADeviceInfo
@@ -15,6 +17,8 @@ public final class CUDAContext: @unchecked Sendable {
     private var modules: [String: OpaquePointer] = [:]
     private var functions: [String: OpaquePointer] = [:]
     private let lock = NSLock()
+    private let failureLock = NSLock()
+    private var firstFailure: Error?
 
     /// Opens GPU `index` through the process's driver and NVRTC.
     /// - Throws: `CUDAError` (no driver, no device, index out of range, driver failures) or
@@ -28,6 +32,28 @@ public final class CUDAContext: @unchecked Sendable {
         self.allocator = CUDAAllocator(backend: CUDADriverMemory(driver: driver, deviceIndex: index))
         self.nvrtc = try nvrtc ?? NVRTC.shared()
         self.compileOptions = NVRTC.defaultOptions(architecture: info.virtualArchitecture)
+    }
+
+    /// The first op failure since the last sync point, if any.
+    public var failure: Error? {
+        failureLock.lock()
+        defer { failureLock.unlock() }
+        return firstFailure
+    }
+
+    /// Keeps `failure` unless an earlier one is pending (later ones are usually its consequences).
+    func record(_ failure: Error) {
+        failureLock.lock()
+        defer { failureLock.unlock() }
+        if firstFailure == nil { firstFailure = failure }
+    }
+
+    /// The pending failure, cleared.
+    func takeFailure() -> Error? {
+        failureLock.lock()
+        defer { failureLock.unlock() }
+        defer { firstFailure = nil }
+        return firstFailure
     }
 
     /// Makes this device's context current on the calling thread.

@@ -77,7 +77,7 @@ public final class Trainer {
         let spec = try DeviceSpec.select(flag: options.device, config: config.device)
         deviceRequest = spec.description
         device = try spec.resolve()
-        if group.size > 1 && device != .cpu {
+        if group.size > 1 && !device.backend.supportsDataParallel {
             throw DistributedError.unsupported("data-parallel training runs on the CPU (\(device) was chosen); use --device cpux under mpirun (NCCL for GPUs is planned, see docs/distributed.md)")
         }
 
@@ -194,7 +194,7 @@ public final class Trainer {
         } catch {
             switch error {
             case .unsupported: throw EngineError.gpu(device: device.description, reason: error.description, unsupported: true)
-            case .failed(_, let reason): throw EngineError.gpu(device: device.description, reason: reason, unsupported: false)
+            case let .failed(_, op, reason): throw EngineError.gpu(device: device.description, reason: "\(op): \(reason)", unsupported: false)
             }
         }
     }

@@ -23,19 +23,19 @@ extension CUDAOps {
     static func gemm(_ device: Device, transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
                      a: CUDADevicePointer, lda: Int, strideA: Int = 0, b: CUDADevicePointer, ldb: Int, strideB: Int = 0,
                      beta: Float = 0, c: CUDADevicePointer, ldc: Int, strideC: Int = 0, batch: Int = 1) {
-        guard m > 0, n > 0, batch > 0, let ctx = CUDARuntime.opContext(device) else { return }
+        guard m > 0, n > 0, batch > 0, let ctx = CUDARuntime.opContext(device, op: "gemm") else { return }
         if let cublas {
             do {
                 try cublas.gemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, strideA: strideA,
                                 b: b, ldb: ldb, strideB: strideB, beta: beta, c: c, ldc: ldc, strideC: strideC, batch: batch)
-            } catch { CUDARuntime.record(error) }
+            } catch { CUDARuntime.record(error, op: "gemm", device: device) }
             return
         }
         let args = CUDAKernelArguments().int32(transA ? 1 : 0).int32(transB ? 1 : 0).int64(m).int64(n).int64(k).float(1)
             .pointer(a).int64(lda).int64(strideA).pointer(b).int64(ldb).int64(strideB).float(beta).pointer(c).int64(ldc).int64(strideC)
         do {
             try ctx.launch("gemm_f32", grid: ((n + 15) / 16, (m + 15) / 16, batch), block: (16, 16, 1), arguments: args)
-        } catch { CUDARuntime.record(error) }
+        } catch { CUDARuntime.record(error, op: "gemm", device: device) }
     }
 
     /// [rows, k]·[k, n] (rows = every leading axis of `a`), and its two gradients.

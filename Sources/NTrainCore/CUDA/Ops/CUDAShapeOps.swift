@@ -9,7 +9,8 @@ extension CUDAOps {
         let n = shape.reduce(1, *)
         guard n > 0 else { return }
         guard shape.count <= 8 else {
-            return CUDARuntime.record(CUDAUnsupportedOp(op: "a strided copy of rank \(shape.count) (at most 8 on a GPU)", device: src.device))
+            let op = "a strided copy of rank \(shape.count) (at most 8 on a GPU)"
+            return CUDARuntime.record(CUDAUnsupportedOp(op: op, device: src.device), op: op, device: src.device)
         }
         let index = CUDAKernelArguments.stridedIndex(shape: shape, a: srcStrides, b: dstStrides)
         launch(src.device, "strided_copy_f32", elements: n, CUDAKernelArguments()
