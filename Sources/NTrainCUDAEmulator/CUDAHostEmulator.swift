@@ -66,15 +66,40 @@ public enum CUDAHostEmulator {
         return f()
     }
 
-    /// A driver over the emulator, initialised (`cuInit`).
+    /// A driver over the emulator, initialised (`cuInit`). Units outside `CUDAKernels.all` (a new
+    /// `UnaryOp`'s kernels) are host-compiled when a program loads them (`addUnit`).
     public static func driver() throws -> CUDADriver {
         let driver = try CUDADriver(library: try library())
+        driver.willLoad = { unit in try addUnit(unit) }
         try driver.initialize()
         return driver
     }
 
-    private static func symbol<T>(_ name: String) throws -> T {
-        let path = try library()
+    nonisolated(unsafe) private static var added: Set<String> = []
+
+    /// Makes `unit`'s kernels launchable: a unit of `CUDAKernels.all` is in the library already;
+    /// another is compiled as host C++ into a library of its own (cached on disk by its hash,
+    /// linked against the emulator's runtime) that the driver searches after its own.
+    public static func addUnit(_ unit: CUDAKernelSource) throws {
+        if CUDAKernels.all.contains(unit) { return }
+        let main = try library()
+        lock.lock()
+        defer { lock.unlock() }
+        let text = deviceHeader + unit.source + launchers(for: unit)
+        if added.contains(text) { return }
+        let path = try compile([(unit.name.replacingOccurrences(of: ".cu", with: ".cpp"), text)], named: "libntrain-cuda-unit.so",
+                               linking: [main])
+        typealias Add = @convention(c) (UnsafePointer<CChar>) -> Int32
+        let add: Add = try symbol("ntemu_add_library", in: main)
+        guard add(path) == 1 else {
+            throw BuildError.compileFailed(compiler: path, log: "the emulator could not load \(unit.name)'s kernels: \(String(cString: dlerror()))")
+        }
+        added.insert(text)
+    }
+
+    private static func symbol<T>(_ name: String) throws -> T { try symbol(name, in: try library()) }
+
+    private static func symbol<T>(_ name: String, in path: String) throws -> T {
         guard let handle = dlopen(path, RTLD_NOW | RTLD_LOCAL), let p = dlsym(handle, name) else {
             throw BuildError.compileFailed(compiler: path, log: "\(name) missing from the built library")
         }
@@ -96,14 +121,17 @@ public enum CUDAHostEmulator {
         return list
     }
 
-    private static func build() throws -> String {
+    private static func build() throws -> String { try compile(translationUnits, named: "libntrain-cuda-emulator.so", linking: []) }
+
+    /// A shared library of `units` (host C++), built once and cached in a folder named by the
+    /// hash of their sources.
+    private static func compile(_ units: [(name: String, text: String)], named file: String, linking libraries: [String]) throws -> String {
         let fm = FileManager.default
-        let units = translationUnits
         // FNV-1a over every source: a changed kernel gets a new library.
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for unit in units { for byte in (unit.name + unit.text).utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
+        for part in units.map({ $0.name + $0.text }) + libraries { for byte in part.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 } }
         let dir = fm.temporaryDirectory.appendingPathComponent("ntrain-cuda-emulator-\(String(hash, radix: 16))").path
-        let library = dir + "/libntrain-cuda-emulator.so"
+        let library = dir + "/" + file
         if fm.fileExists(atPath: library) { return library }
         let candidates = compilerCandidates()
         guard let compiler = candidates.first(where: { fm.isExecutableFile(atPath: $0) }) else {
@@ -125,7 +153,7 @@ public enum CUDAHostEmulator {
         // -ffp-contract=off: NVRTC compiles these kernels with --fmad=false.
         process.arguments = ["-x", "c++", "-std=c++14", "-O1", "-ffp-contract=off", "-fno-fast-math", "-fPIC", "-shared",
                              "-U_FORTIFY_SOURCE",  // its longjmp check refuses the fibers' jumps between stacks
-                             "-w", "-o", work + "/lib.so"] + files + ["-ldl", "-lm"]
+                             "-w", "-o", work + "/lib.so"] + files + ["-x", "none"] + libraries + ["-ldl", "-lm"]
         let log = Pipe()
         process.standardError = log
         process.standardOutput = log

@@ -170,6 +170,21 @@ extension CUDAHostEmulator {
         }
         return handle;
     }
+    // Kernel units built after the library (CUDAHostEmulator.addUnit), searched after it.
+    static void* extra_handles[64];
+    static int extra_count = 0;
+    int ntemu_add_library(const char* path) {
+        if (extra_count == 64) return 0;
+        void* h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!h) return 0;
+        extra_handles[extra_count++] = h;
+        return 1;
+    }
+    static void* kernel_symbol(const char* symbol) {
+        void* p = dlsym(self_handle(), symbol);
+        for (int i = extra_count - 1; !p && i >= 0; --i) p = dlsym(extra_handles[i], symbol);
+        return p;
+    }
     CUresult cuModuleLoadData(void** out, const void* image) {
         if (!current_context) return INVALID_CONTEXT;
         if (!image || !strstr((const char*)image, ".version") || !strstr((const char*)image, ".target")) return INVALID_IMAGE;
@@ -192,11 +207,11 @@ extension CUDAHostEmulator {
         if (n > 200) return NOT_FOUND;
         function* f = (function*)malloc(sizeof(function));
         strcpy(symbol, "ntemu_entry_"); strcat(symbol, name);
-        f->entry = (void (*)(void**))dlsym(self_handle(), symbol);
+        f->entry = (void (*)(void**))kernel_symbol(symbol);
         strcpy(symbol, "ntemu_arity_"); strcat(symbol, name);
-        f->arity = (int (*)(void))dlsym(self_handle(), symbol);
+        f->arity = (int (*)(void))kernel_symbol(symbol);
         strcpy(symbol, "ntemu_barrier_"); strcat(symbol, name);
-        int (*barrier)(void) = (int (*)(void))dlsym(self_handle(), symbol);
+        int (*barrier)(void) = (int (*)(void))kernel_symbol(symbol);
         if (!f->entry || !f->arity || !barrier) { free(f); return NOT_FOUND; }
         f->barrier = barrier();
         *out = f; return OK;

@@ -33,6 +33,7 @@ let usage = """
       gemm [N]                                    cblas_sgemm GFLOP/s on an N³ product (default 1024)
       blas-load                                   time to load OpenBLAS with the chosen kernels + self-check
       gelu-kernel                                 GELU + GELU′ over 8,192 floats: best ns per element
+      unary [N]                                   each unary op over N floats (default 2^20): hand-written vs definition
       dump-random CONFIG FILE                     write a `random` config's training data (raw uint8 + int32)
     Each prints one line `RESULT {json}` (images, seconds, images_per_second, flops_per_image, max_rss_kb).
     """
@@ -89,6 +90,10 @@ func run(_ args: [String]) throws {
         }
         print(String(format: "gelu + derivative: %.3f ns per element (best of 200 runs of 20 passes)", best))
         BenchResult(workload: "gelu-kernel", images: 0, seconds: 0, flopsPerImage: 0, extra: ["ns_per_element": best]).printed()
+    case "composition"?:
+        CompositionBenchmark.run()
+    case "unary"?:
+        UnaryBenchmark.run(count: args.count > 1 ? Int(args[1]) ?? (1 << 20) : 1 << 20)
     case "dump-random"? where args.count == 3:
         try Workloads.dumpRandom(configPath: args[1], to: args[2])
     default:

@@ -20,9 +20,9 @@ final class BackendTests: GPUTestCase {
         }
     }
 
-    /// Every unary op, forward and backward. (A new `UnaryOp` case goes in this list.)
-    static let unaryOps: [UnaryOp] = [.exp, .log, .sqrt, .abs, .pow(2), .pow(3), .pow(0), .clamp(-0.5, 1), .relu, .leakyRelu(slope: 0.1),
-                                      .gelu, .sigmoid, .tanh]
+    /// Every built-in unary op (a new one in `UnaryOp.builtins` is tested here by itself), and the
+    /// parameter values whose kernels take another branch.
+    static let unaryOps: [UnaryOp] = UnaryOp.builtins + [.pow(3), .pow(0), .clamp(-0.5, 1), .leakyRelu(slope: 0.1)]
 
     func testUnaryOpsAgree() {
         for op in Self.unaryOps {
@@ -62,10 +62,8 @@ final class BackendTests: GPUTestCase {
             assertClose(bg(g.to(Self.gpu))[0], bc(g)[0], rtol: 1e-5, atol: 1e-5, "\(what) backward")
         }
         both("sum all") { $0.sumAll($1) }
-        both("mean all") { $0.meanAll($1) }
         for axes in [[0], [1, 2], [2], []] {
             both("sum \(axes)") { $0.sum($1, axes: axes, keepDims: false) }
-            both("mean \(axes) keepDims") { $0.mean($1, axes: axes, keepDims: true) }
         }
         both("variance unbiased") { $0.variance($1, axes: [0, 2], keepDims: true, unbiased: true) }
         for axis in 0..<3 {

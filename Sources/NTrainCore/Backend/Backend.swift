@@ -68,9 +68,7 @@ public protocol Backend: Sendable {
 
     // Reductions (axes resolved and non-negative) and softmax: the output and its backward.
     func sumAll(_ x: Tensor) -> Differentiated
-    func meanAll(_ x: Tensor) -> Differentiated
     func sum(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated
-    func mean(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated
     /// Mean of squared deviations, divided by n − 1 when `unbiased`.
     func variance(_ x: Tensor, axes: [Int], keepDims: Bool, unbiased: Bool) -> Differentiated
     /// Maximum along `axis`; the gradient goes to the first maximum, as in PyTorch.

@@ -6,32 +6,12 @@ extension CPUBackend {
         return (Tensor(Kernels.sumContiguous(x.data, x.count)), { g in [Tensor.full(shape, g.item())] })
     }
 
-    public func meanAll(_ x: Tensor) -> Differentiated {
-        let n = Float(x.count), shape = x.shape
-        return (Tensor(Kernels.sumContiguous(x.data, x.count) / n), { g in [Tensor.full(shape, g.item() / n)] })
-    }
-
     public func sum(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated {
         let kept = Kernels.sum(x, axes: axes)
         let outShape = Kernels.reducedShape(x.shape, axes: axes, keepDims: keepDims)
         let inShape = x.shape, keptShape = kept.shape
         return (Tensor(sharing: kept.storage, shape: outShape, dtype: .float32), { g in
             [Kernels.broadcast(Tensor(sharing: g.storage, shape: keptShape, dtype: .float32), to: inShape)]
-        })
-    }
-
-    public func mean(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated {
-        let n = Float(axes.reduce(1) { $0 * x.shape[$1] })
-        let kept = Kernels.sum(x, axes: axes)
-        let pk = kept.data
-        for i in 0..<kept.count { pk[i] /= n }
-        let outShape = Kernels.reducedShape(x.shape, axes: axes, keepDims: keepDims)
-        let inShape = x.shape, keptShape = kept.shape
-        return (Tensor(sharing: kept.storage, shape: outShape, dtype: .float32), { g in
-            let scaled = Kernels.map(Tensor(sharing: g.storage, shape: keptShape, dtype: .float32)) { g, o, r in
-                for i in r { o[i] = g[i] / n }
-            }
-            return [Kernels.broadcast(scaled, to: inShape)]
         })
     }
 

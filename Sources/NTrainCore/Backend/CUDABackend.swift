@@ -23,12 +23,12 @@ public struct CUDABackend: Backend {
     public func sumToShape(_ g: Tensor, _ shape: Shape) -> Tensor { CUDAOps.sumToShape(g, shape) }
 
     public func unary(_ op: UnaryOp, _ x: Tensor, recording: Bool) -> (output: Tensor, saved: Tensor?) {
-        let y = CUDAOps.unary(op.name, x, op.parameters)
-        return (y, op.gradientFromOutput ? y : x)
+        let y = CUDAOps.unary(op, x)
+        return (y, op.saves == .output ? y : x)
     }
 
     public func unaryBackward(_ op: UnaryOp, _ g: Tensor, saved: Tensor) -> Tensor {
-        CUDAOps.unaryBackward(op.name, g, saved, op.parameters)
+        CUDAOps.unaryBackward(op, g, saved)
     }
 
     public func sgdStep(_ w: Tensor, grad: Tensor, buffer: Tensor?, _ u: SGDUpdate) {

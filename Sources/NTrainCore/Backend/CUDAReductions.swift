@@ -5,11 +5,6 @@ extension CUDABackend {
         return (CUDAOps.sumAll(x), { g in [CUDAOps.broadcast(g, to: shape)] })
     }
 
-    public func meanAll(_ x: Tensor) -> Differentiated {
-        let shape = x.shape, n = Float(x.count)
-        return (CUDAOps.scale(CUDAOps.sumAll(x), 1 / n), { g in [CUDAOps.broadcast(CUDAOps.scale(g, 1 / n), to: shape)] })
-    }
-
     /// One `sum_axis` pass per axis.
     public func sum(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated {
         let keptShape = Kernels.reducedShape(x.shape, axes: axes, keepDims: true), inShape = x.shape
@@ -17,12 +12,6 @@ extension CUDABackend {
         return (Tensor(sharing: summed.storage, shape: Kernels.reducedShape(x.shape, axes: axes, keepDims: keepDims), dtype: .float32), { g in
             [CUDAOps.broadcast(Tensor(sharing: g.storage, shape: keptShape, dtype: .float32), to: inShape)]
         })
-    }
-
-    public func mean(_ x: Tensor, axes: [Int], keepDims: Bool) -> Differentiated {
-        let n = Float(axes.reduce(1) { $0 * x.shape[$1] })
-        let (summed, backward) = sum(x, axes: axes, keepDims: keepDims)
-        return (CUDAOps.scale(summed, 1 / n), { g in backward(CUDAOps.scale(g, 1 / n)) })
     }
 
     /// The mean of squared deviations, on the device; d var / dx = 2 (x − mean) / divisor.
@@ -71,7 +60,7 @@ extension CUDABackend {
         let keptShape = Kernels.reducedShape(x.shape, axes: [ax], keepDims: true)
         return (y, { g in
             if log {  // dx = g − softmax ⊙ Σ_axis g
-                return [CUDAOps.binary("sub", g, CUDAOps.binary("mul", CUDAOps.unary("exp", y), CUDAOps.sumToShape(g, keptShape)))]
+                return [CUDAOps.binary("sub", g, CUDAOps.binary("mul", CUDAOps.unary(.exp, y), CUDAOps.sumToShape(g, keptShape)))]
             }
             let gy = CUDAOps.binary("mul", g, y)  // dx = y ⊙ (g − Σ_axis g ⊙ y)
             return [CUDAOps.binary("sub", gy, CUDAOps.binary("mul", y, CUDAOps.sumToShape(gy, keptShape)))]

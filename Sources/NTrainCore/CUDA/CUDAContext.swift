@@ -59,12 +59,13 @@ public final class CUDAContext: @unchecked Sendable {
     /// Makes this device's context current on the calling thread.
     public func makeCurrent() throws { try driver.makeCurrent(context) }
 
-    /// The kernel `entryPoint` from `CUDAKernels`, compiling and loading its unit on first use.
-    public func function(_ entryPoint: String) throws -> OpaquePointer {
+    /// The kernel `entryPoint` of `unit` (by default the `CUDAKernels` unit defining it), compiling
+    /// and loading the unit on first use.
+    public func function(_ entryPoint: String, in unit: CUDAKernelSource? = nil) throws -> OpaquePointer {
         lock.lock()
         defer { lock.unlock() }
         if let f = functions[entryPoint] { return f }
-        guard let unit = CUDAKernels.unit(defining: entryPoint) else {
+        guard let unit = unit ?? CUDAKernels.unit(defining: entryPoint) else {
             preconditionFailure("no CUDA kernel named \(entryPoint)")
         }
         let module: OpaquePointer
@@ -72,6 +73,7 @@ public final class CUDAContext: @unchecked Sendable {
             module = m
         } else {
             let ptx = try nvrtc.compile(unit.source, name: unit.name, options: compileOptions)
+            try driver.willLoad?(unit)
             try driver.makeCurrent(context)
             module = try driver.loadModule(ptx: ptx)
             modules[unit.name] = module
@@ -82,18 +84,19 @@ public final class CUDAContext: @unchecked Sendable {
     }
 
     /// Launches `entryPoint` with explicit grid and block sizes.
-    public func launch(_ entryPoint: String, grid: (Int, Int, Int), block: (Int, Int, Int), arguments: CUDAKernelArguments) throws {
-        let f = try function(entryPoint)
+    public func launch(_ entryPoint: String, in unit: CUDAKernelSource? = nil, grid: (Int, Int, Int), block: (Int, Int, Int),
+                       arguments: CUDAKernelArguments) throws {
+        let f = try function(entryPoint, in: unit)
         try arguments.withParameterArray { try driver.launch(f, grid: grid, block: block, arguments: $0) }
     }
 
     /// Launches a grid-stride kernel over `elements` items: `CUDAKernels.blockSize` threads per
     /// block, enough blocks to cover them (capped at 32 per multiprocessor; the loop does the rest).
-    public func launch(_ entryPoint: String, elements: Int, arguments: CUDAKernelArguments) throws {
+    public func launch(_ entryPoint: String, in unit: CUDAKernelSource? = nil, elements: Int, arguments: CUDAKernelArguments) throws {
         guard elements > 0 else { return }
         let b = CUDAKernels.blockSize
         let blocks = Swift.min((elements + b - 1) / b, Swift.max(1, info.multiprocessors) * 32)
-        try launch(entryPoint, grid: (blocks, 1, 1), block: (b, 1, 1), arguments: arguments)
+        try launch(entryPoint, in: unit, grid: (blocks, 1, 1), block: (b, 1, 1), arguments: arguments)
     }
 
     /// Launches a block-per-row kernel (`*_rows`, `*_channels`, batch-norm, cross-entropy) over `rows`.

@@ -54,6 +54,10 @@ public final class CUDADriver: @unchecked Sendable {
 
     /// The path or name that was loaded.
     public let library: String
+    /// Called with each kernel unit after NVRTC compiled it and before its PTX is loaded: how the
+    /// CUDA host emulator builds the host copy of a unit that is not one of `CUDAKernels.all` (a
+    /// new `UnaryOp`'s kernels). Nil for a real driver; set before the first launch.
+    public var willLoad: (@Sendable (CUDAKernelSource) throws -> Void)?
     private let handle: UnsafeMutableRawPointer
     let cuInit: InitFn
     let cuDriverGetVersion: DriverGetVersionFn

@@ -10,18 +10,18 @@ extension Kernels {
 
 extension Tensor {
     /// max(x, 0). The gradient at 0 is 0, as in PyTorch.
-    public func relu() -> Tensor { unary(.relu) }
+    public func relu() -> Tensor { applying(.relu) }
 
     /// x for x > 0, else slope·x.
-    public func leakyRelu(slope: Float = 0.01) -> Tensor { unary(.leakyRelu(slope: slope)) }
+    public func leakyRelu(slope: Float = 0.01) -> Tensor { applying(.leakyRelu(slope: slope)) }
 
     /// Exact GELU, x·Φ(x) (erf form, PyTorch's default). When recorded for backward, GELU′(x) is
     /// computed in the forward pass and kept, so the backward pass is one multiply.
-    public func gelu() -> Tensor { unary(.gelu) }
+    public func gelu() -> Tensor { applying(.gelu) }
 
     /// Logistic sigmoid 1 / (1 + e⁻ˣ).
-    public func sigmoid() -> Tensor { unary(.sigmoid) }
+    public func sigmoid() -> Tensor { applying(.sigmoid) }
 
     /// Hyperbolic tangent.
-    public func tanh() -> Tensor { unary(.tanh) }
+    public func tanh() -> Tensor { applying(.tanh) }
 }

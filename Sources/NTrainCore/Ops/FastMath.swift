@@ -76,14 +76,17 @@ extension Kernels {
         for i in 0..<n { dst[i] = exp(a[i] - b[i]) }
     }
 
-    /// dst[i] = sigmoid(src[i]) = 1 / (1 + e^−x), without overflow for large |x|.
+    /// sigmoid(x) = 1 / (1 + e^−x), without overflow for large |x|.
+    @inline(__always)
+    public static func sigmoid(_ x: Float) -> Float {
+        let e = exp(-Swift.abs(x))  // ≤ 1: never overflows
+        let d = 1 / (1 + e)
+        return x >= 0 ? d : e * d
+    }
+
+    /// dst[i] = sigmoid(src[i]).
     public static func sigmoid(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
-        for i in 0..<n {
-            let x = src[i]
-            let e = exp(-Swift.abs(x))  // ≤ 1: never overflows
-            let d = 1 / (1 + e)
-            dst[i] = x >= 0 ? d : e * d
-        }
+        for i in 0..<n { dst[i] = sigmoid(src[i]) }
     }
 
     /// erf(x) as a rational function of x on [−4, 4] (Eigen's `generic_fast_erf_float`; outside
@@ -151,20 +154,24 @@ extension Kernels {
 }
 
 extension Kernels {
-    /// dst[i] = tanh(src[i]) (Cephes `tanhf`: odd polynomial for |x| < 0.625, else
-    /// 1 − 2/(e²ˣ + 1)); within a few ulp of libm, and vectorised.
+    /// tanh(x) (Cephes `tanhf`: odd polynomial for |x| < 0.625, else 1 − 2/(e²ˣ + 1)); within a
+    /// few ulp of libm, and loops over it vectorise.
+    @inline(__always)
+    public static func tanh(_ x: Float) -> Float {
+        let z = Swift.abs(x)
+        let large = 1 - 2 / (exp(2 * z) + 1)
+        let s = x * x
+        var p: Float = -5.70498872745e-3
+        p = p * s + 2.06390887954e-2
+        p = p * s - 5.37397155531e-2
+        p = p * s + 1.33314422036e-1
+        p = p * s - 3.33332819422e-1
+        let small = p * s * x + x
+        return z < 0.625 ? small : (x < 0 ? -large : large)
+    }
+
+    /// dst[i] = tanh(src[i]).
     public static func tanh(_ src: UnsafePointer<Float>, into dst: UnsafeMutablePointer<Float>, count n: Int) {
-        for i in 0..<n {
-            let x = src[i], z = Swift.abs(x)
-            let large = 1 - 2 / (exp(2 * z) + 1)
-            let s = x * x
-            var p: Float = -5.70498872745e-3
-            p = p * s + 2.06390887954e-2
-            p = p * s - 5.37397155531e-2
-            p = p * s + 1.33314422036e-1
-            p = p * s - 3.33332819422e-1
-            let small = p * s * x + x
-            dst[i] = z < 0.625 ? small : (x < 0 ? -large : large)
-        }
+        for i in 0..<n { dst[i] = tanh(src[i]) }
     }
 }

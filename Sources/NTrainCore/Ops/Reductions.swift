@@ -8,12 +8,14 @@ extension Tensor {
         recording("sum_axes", inputs: [self], backend.sum(self, axes: Kernels.reductionAxes(axes, of: shape), keepDims: keepDims))
     }
 
-    /// Mean of all elements, as a scalar tensor.
-    public func mean() -> Tensor { recording("mean", inputs: [self], backend.meanAll(self)) }
+    /// Mean of all elements, as a scalar tensor: the sum divided by the count (composed, not a
+    /// backend primitive: a kernel of its own measured no faster, docs/benchmarks.md).
+    public func mean() -> Tensor { sum() / Tensor.full([], Float(count), device: device) }
 
     /// Mean over `axes` (negative allowed), keeping them as size 1 with `keepDims`.
     public func mean(axes: [Int], keepDims: Bool = false) -> Tensor {
-        recording("mean_axes", inputs: [self], backend.mean(self, axes: Kernels.reductionAxes(axes, of: shape), keepDims: keepDims))
+        let n = Kernels.reductionAxes(axes, of: shape).reduce(1) { $0 * shape[$1] }
+        return sum(axes: axes, keepDims: keepDims) / Tensor.full([], Float(n), device: device)
     }
 
     /// Maximum values along `axis`; the gradient goes to the first maximal element, as in PyTorch.

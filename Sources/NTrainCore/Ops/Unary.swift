@@ -36,25 +36,25 @@ extension Kernels {
 
 extension Tensor {
     /// Elementwise eˣ.
-    public func exp() -> Tensor { unary(.exp) }
+    public func exp() -> Tensor { applying(.exp) }
 
     /// Elementwise natural logarithm.
-    public func log() -> Tensor { unary(.log) }
+    public func log() -> Tensor { applying(.log) }
 
     /// Elementwise square root.
-    public func sqrt() -> Tensor { unary(.sqrt) }
+    public func sqrt() -> Tensor { applying(.sqrt) }
 
     /// Elementwise |x|; the gradient at 0 is 0, as in PyTorch.
-    public func abs() -> Tensor { unary(.abs) }
+    public func abs() -> Tensor { applying(.abs) }
 
     /// Elementwise xᵖ.
-    public func pow(_ p: Float) -> Tensor { unary(.pow(p)) }
+    public func pow(_ p: Float) -> Tensor { applying(.pow(p)) }
 
     /// Elementwise clamp to [min, max] (either bound may be nil). The gradient flows where
     /// min ≤ x ≤ max, as in PyTorch.
     public func clamp(min lo: Float?, max hi: Float?) -> Tensor {
         let a = lo ?? -Float.infinity, b = hi ?? Float.infinity
         precondition(!(a > b), "clamp: min \(a) is larger than max \(b)")
-        return unary(.clamp(a, b))
+        return applying(.clamp(a, b))
     }
 }

@@ -28,24 +28,27 @@ extension CUDAOps {
     /// `a + s`.
     static func addScalar(_ a: Tensor, _ s: Float) -> Tensor { unary("add_scalar", a, [s]) }
 
-    /// `NAME_f32(a, out, n, parameters…)`: exp, log, sqrt, abs, relu, gelu, sigmoid, tanh; with float
-    /// parameters scale, add_scalar, leaky_relu (slope), pow (exponent), clamp (lo, hi).
-    static func unary(_ name: String, _ a: Tensor, _ parameters: [Float] = []) -> Tensor {
+    /// `NAME_f32(a, out, n, parameters…)` of `unit`: scale and add_scalar (one parameter each), or
+    /// a unary op's forward (`CUDAKernels.pointwise`).
+    static func unary(_ name: String, _ a: Tensor, _ parameters: [Float] = [], in unit: CUDAKernelSource? = nil) -> Tensor {
         let out = Tensor(uninitialized: a.shape, device: a.device)
         let args = CUDAKernelArguments().pointer(address(a)).pointer(address(out)).int64(a.count)
         for p in parameters { args.float(p) }
-        launch(a.device, "\(name)_f32", elements: a.count, args)
+        launch(a.device, "\(name)_f32", in: unit, elements: a.count, args)
         return out
     }
 
-    /// `NAME_backward_f32(g, saved, out, n, parameters…)`: `saved` is the input or the output, as
-    /// the kernel documents.
-    static func unaryBackward(_ name: String, _ g: Tensor, _ saved: Tensor, _ parameters: [Float] = []) -> Tensor {
-        checkSameDevice(name, [g, saved])
+    /// `op` over `a`, by its generated kernel.
+    static func unary(_ op: UnaryOp, _ a: Tensor) -> Tensor { unary(op.name, a, op.parameters, in: CUDAKernels.pointwise(op)) }
+
+    /// `NAME_backward_f32(g, saved, out, n, parameters…)`: `op`'s input gradient from the saved
+    /// input or output (`op.saves`).
+    static func unaryBackward(_ op: UnaryOp, _ g: Tensor, _ saved: Tensor) -> Tensor {
+        checkSameDevice(op.name, [g, saved])
         let out = Tensor(uninitialized: g.shape, device: g.device)
         let args = CUDAKernelArguments().pointer(address(g)).pointer(address(saved)).pointer(address(out)).int64(g.count)
-        for p in parameters { args.float(p) }
-        launch(g.device, "\(name)_backward_f32", elements: g.count, args)
+        for p in op.parameters { args.float(p) }
+        launch(g.device, "\(op.name)_backward_f32", in: CUDAKernels.pointwise(op), elements: g.count, args)
         return out
     }
 

@@ -12,9 +12,11 @@ public enum CUDAOps {
     static func address(_ t: Tensor, offset floats: Int) -> CUDADevicePointer { address(t) + UInt64(floats * 4) }
 
     /// Launches a grid-stride kernel over `elements` items on `device`.
-    static func launch(_ device: Device, _ entry: String, elements: Int, _ args: CUDAKernelArguments) {
+    static func launch(_ device: Device, _ entry: String, in unit: CUDAKernelSource? = nil, elements: Int, _ args: CUDAKernelArguments) {
         guard elements > 0, let c = CUDARuntime.opContext(device, op: entry) else { return }
-        do { try c.launch(entry, elements: elements, arguments: args) } catch { CUDARuntime.record(error, op: entry, device: device) }
+        do {
+            try c.launch(entry, in: unit, elements: elements, arguments: args)
+        } catch { CUDARuntime.record(error, op: entry, device: device) }
     }
 
     /// Launches a block-per-row kernel over `rows` on `device`.
