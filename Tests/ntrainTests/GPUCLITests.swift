@@ -105,7 +105,7 @@ final class GPUCLITests: XCTestCase {
         let result = try CLI.run(["train", config.path, "--device", "gpu0", "--out", folder.appendingPathComponent("g").path, "--quiet"],
                                  environment: env, timeout: 120)
         XCTAssertEqual(result.status, 1, result.summary)
-        XCTAssertTrue(result.stderr.contains("training on gpu0 failed: out of GPU memory on gpu0: asked for"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("training on gpu0 failed: allocating a tensor: out of GPU memory on gpu0: asked for"), result.stderr)
         XCTAssertTrue(result.stderr.contains("reduce the batch size or the model"), result.stderr)
     }
 }

@@ -111,7 +111,7 @@ public enum CUDARuntime {
     /// Device storage for a new GPU tensor; on failure it is recorded and the storage has no
     /// memory (no kernel runs until the failure is thrown).
     static func storage(byteCount: Int, device: Device) -> Storage {
-        let op = "allocating \(byteCount) bytes"
+        let op = "allocating a tensor"
         guard let c = opContext(device, op: op) else { return Storage(cuda: nil, byteCount: byteCount, device: device) }
         do {
             return Storage(cuda: try c.allocator.allocate(byteCount: byteCount), byteCount: byteCount, device: device)
