@@ -76,7 +76,7 @@ public enum GradClip: Codable, Equatable, Sendable {
 }
 
 /// Stop when the monitored metric has not improved for `patience` evaluations.
-public struct EarlyStopping: Codable, Equatable, Sendable {
+public struct EarlyStopping: ConfigSection {
     public var patience = 5
     public var monitor: MonitoredMetric = .loss
     public var mode: MonitorMode = .min
@@ -84,49 +84,42 @@ public struct EarlyStopping: Codable, Equatable, Sendable {
 
     public init() {}
 
-    static let schema: Schema = .object([
-        "patience": .integer(.atLeastOne), "monitor": .choice(MonitoredMetric.self), "mode": .choice(MonitorMode.self),
-        "min_delta": .number(.nonNegative),
-    ])
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        patience = try c.value("patience", default: patience)
-        monitor = try c.value("monitor", default: monitor)
-        mode = try c.value("mode", default: MonitorMode.natural(for: monitor))
-        minDelta = try c.value("min_delta", default: minDelta)
+    static var fields: [ConfigField<Self>] {
+        [
+            .value("patience", \.patience, .integer(.atLeastOne), example: "2", "evaluations without improvement before training stops"),
+            .value("monitor", \.monitor, .choice(MonitoredMetric.self), example: "\"accuracy\"", "the metric watched (as `checkpoint.monitor`)"),
+            .value("mode", \.mode, .choice(MonitorMode.self), example: "\"max\"", default: "from monitor",
+                   "`max` for accuracy/top5, `min` otherwise"),
+            .value("min_delta", \.minDelta, .number(.nonNegative), example: "0.01", "the smallest change that counts as an improvement"),
+        ]
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("patience", patience)
-        try c.put("monitor", monitor)
-        try c.put("mode", mode)
-        try c.put("min_delta", minDelta)
+    mutating func finishDecoding(_ c: ConfigDecoding) throws {
+        if !c.has("mode") { mode = .natural(for: monitor) }
     }
 }
 
 /// `train.ema`: timm's ModelEmaV2 after every optimizer step.
-public struct EMAConfig: Codable, Equatable, Sendable {
+public struct EMAConfig: ConfigSection {
     public var decay = 0.999
 
-    public init(decay: Double = 0.999) { self.decay = decay }
+    public init() {}
 
-    static let schema: Schema = .object(["decay": .number(.unitExclusive)])
+    public init(decay: Double) { self.decay = decay }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        decay = try c.value("decay", default: decay)
-    }
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("decay", decay)
+    static var fields: [ConfigField<Self>] {
+        [.value("decay", \.decay, .number(.unitExclusive), example: "0.99", "d: after every optimizer step the average becomes d · average + (1 − d) · weights")]
     }
 }
 
 /// The `train` section.
-public struct TrainConfig: Codable, Equatable, Sendable {
+public struct TrainConfig: ConfigSection {
     public var epochs = 10
     public var gradClip: GradClip? = nil
     /// Optimizer step every `accumulate` batches (gradient accumulation).
@@ -151,47 +144,37 @@ public struct TrainConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    static let schema: Schema = .object([
-        "epochs": .integer(.atLeastOne), "grad_clip": .nullable(GradClip.schema), "accumulate": .integer(.atLeastOne),
-        "log_every": .integer(.atLeastOne), "eval_every": .integer(.nonNegative),
-        "early_stopping": .nullable(EarlyStopping.schema), "nan_policy": .choice(NaNPolicy.self),
-        "flush_denormals": .bool, "memory_limit": .nullable(.number(.positive)), "tta": .choice(TestTimeAugmentation.self),
-        "ema": .nullable(EMAConfig.schema),
-    ])
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        epochs = try c.value("epochs", default: epochs)
-        gradClip = try c.optional("grad_clip")
-        accumulate = try c.value("accumulate", default: accumulate)
-        logEvery = try c.value("log_every", default: logEvery)
-        evalEvery = try c.value("eval_every", default: evalEvery)
-        earlyStopping = try c.optional("early_stopping")
-        nanPolicy = try c.value("nan_policy", default: nanPolicy)
-        flushDenormals = try c.value("flush_denormals", default: flushDenormals)
-        memoryLimit = try c.optional("memory_limit")
-        tta = try c.value("tta", default: tta)
-        ema = try c.optional("ema")
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("epochs", epochs)
-        try c.putOptional("grad_clip", gradClip)
-        try c.put("accumulate", accumulate)
-        try c.put("log_every", logEvery)
-        try c.put("eval_every", evalEvery)
-        try c.putOptional("early_stopping", earlyStopping)
-        try c.put("nan_policy", nanPolicy)
-        try c.put("flush_denormals", flushDenormals)
-        try c.putOptional("memory_limit", memoryLimit)
-        try c.put("tta", tta)
-        try c.putOptional("ema", ema)
+    static var fields: [ConfigField<Self>] {
+        [
+            .value("epochs", \.epochs, .integer(.atLeastOne), example: "3",
+                   "`--epochs` overrides; raising it on resume continues the schedule"),
+            .optional("grad_clip", \.gradClip, GradClip.schema, example: #"{"max_norm": 1}"#,
+                      "`{\"max_norm\": x}` (global L2 norm) or `{\"value\": x}` (each element), x > 0"),
+            .value("accumulate", \.accumulate, .integer(.atLeastOne), example: "2", "optimizer step every N batches"),
+            .value("log_every", \.logEvery, .integer(.atLeastOne), example: "10", "steps between progress lines / logged metrics"),
+            .value("eval_every", \.evalEvery, .integer(.nonNegative), example: "0",
+                   "epochs between evaluations; 0: only after the last epoch"),
+            .optional("early_stopping", \.earlyStopping, EarlyStopping.schema, example: #"{"patience": 3}"#,
+                      "stop when the monitored metric stops improving: `train.early_stopping` below"),
+            .value("nan_policy", \.nanPolicy, .choice(NaNPolicy.self), example: "\"skip\"",
+                   "`stop`: stop before a NaN/Inf step reaches the weights, keep the last good checkpoint; `skip`: drop the step and count it"),
+            .value("flush_denormals", \.flushDenormals, .bool, example: "false",
+                   "compute with subnormal floats (\\|x\\| < 2⁻¹²⁶) flushed to zero, in training and in `ntrain eval` of its checkpoints, as `torch.set_flush_denormal(True)`: a converging run otherwise slows down up to 2x on x86 (each subnormal costs a microcode assist). `false`: full IEEE gradual underflow"),
+            .optional("memory_limit", \.memoryLimit, .number(.positive), example: "4",
+                      "the most memory (GiB) training may be estimated to need; null: 80% of physical memory, or of the container's cgroup memory limit when lower. See *Model size and output checks* below"),
+            .value("tta", \.tta, .choice(TestTimeAugmentation.self), example: "\"flip\"",
+                   "test-time augmentation of every evaluation: `flip` averages each image's logits with those of its mirror image (left-right), as airbench and timm evaluate; `ntrain eval --tta none\\|flip` overrides it"),
+            .optional("ema", \.ema, EMAConfig.schema, example: #"{"decay": 0.99}"#,
+                      "an exponential moving average of the weights, as timm's `ModelEmaV2` (`train.ema` below): after every optimizer step each float entry of the state dict (BN running statistics included) becomes d · average + (1 − d) · value, integer buffers are copied. Every evaluation (epochs, `best.mge`, the final test split) uses the average; checkpoints hold the live weights as `model.*` (resume continues from them, and from the saved average) and the average as `ema.*`, which `ntrain eval` evaluates"),
+        ]
     }
 }
 
 /// The `checkpoint` section: when to write `epoch-NNNN.mge`, how many to keep, what `best.mge` tracks.
-public struct CheckpointConfig: Codable, Equatable, Sendable {
+public struct CheckpointConfig: ConfigSection {
     /// Write an epoch checkpoint every `every` epochs (0: only last.mge and best.mge).
     public var every = 1
     /// Keep the newest `keep_last` epoch checkpoints (0: keep all).
@@ -201,46 +184,39 @@ public struct CheckpointConfig: Codable, Equatable, Sendable {
 
     public init() {}
 
-    static let schema: Schema = .object([
-        "every": .integer(.nonNegative), "keep_last": .integer(.nonNegative), "monitor": .choice(MonitoredMetric.self),
-        "mode": .choice(MonitorMode.self),
-    ])
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        every = try c.value("every", default: every)
-        keepLast = try c.value("keep_last", default: keepLast)
-        monitor = try c.value("monitor", default: monitor)
-        mode = try c.value("mode", default: MonitorMode.natural(for: monitor))
+    static var fields: [ConfigField<Self>] {
+        [
+            .value("every", \.every, .integer(.nonNegative), example: "2",
+                   "write `checkpoints/epoch-NNNN.mge` every N epochs; 0: only `last.mge`/`best.mge`"),
+            .value("keep_last", \.keepLast, .integer(.nonNegative), example: "0", "epoch checkpoints kept; 0: keep all"),
+            .value("monitor", \.monitor, .choice(MonitoredMetric.self), example: "\"accuracy\"", "metric for `best.mge`"),
+            .value("mode", \.mode, .choice(MonitorMode.self), example: "\"max\"", default: "from monitor",
+                   "`max` for accuracy/top5, `min` otherwise"),
+        ]
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("every", every)
-        try c.put("keep_last", keepLast)
-        try c.put("monitor", monitor)
-        try c.put("mode", mode)
+    mutating func finishDecoding(_ c: ConfigDecoding) throws {
+        if !c.has("mode") { mode = .natural(for: monitor) }
     }
 }
 
 /// The `logging` section: which run-directory logs to write besides train.log.
-public struct LoggingConfig: Codable, Equatable, Sendable {
+public struct LoggingConfig: ConfigSection {
     public var tensorboard = true
     public var csv = true
 
     public init() {}
 
-    static let schema: Schema = .object(["tensorboard": .bool, "csv": .bool])
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        tensorboard = try c.value("tensorboard", default: tensorboard)
-        csv = try c.value("csv", default: csv)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("tensorboard", tensorboard)
-        try c.put("csv", csv)
+    static var fields: [ConfigField<Self>] {
+        [
+            .value("tensorboard", \.tensorboard, .bool, example: "false", "`events.out.tfevents.*` with loss, lr and metrics"),
+            .value("csv", \.csv, .bool, example: "false", "`metrics.csv`"),
+        ]
     }
 }

@@ -1,0 +1,123 @@
+import Foundation
+
+/// One key of a config section, declared once: its JSON name, schema, an example value, the notes
+/// docs/config.md shows, and the property it decodes into and encodes from. A section's list of
+/// fields (`ConfigSection.fields`) gives its schema (validation), its decoding and encoding, and
+/// its table in docs/config.md (`ConfigSection.markdownTable`, kept in sync by a test), so the
+/// four cannot drift apart.
+struct ConfigField<Section: ConfigSection> {
+    let key: String
+    let schema: Schema
+    /// A valid JSON value other than the default: the test that every key changes the decoded
+    /// config sets it.
+    let example: String
+    /// The Default column when it is not the default instance's value (e.g. "from monitor").
+    let defaultNote: String?
+    let notes: String
+    let decode: (inout Section, ConfigDecoding) throws -> Void
+    let encode: (Section, inout ConfigEncoding) throws -> Void
+    /// The default instance's value as JSON text.
+    let defaultText: () -> String
+
+    /// A key whose value is always present (absent or null in the file: the default).
+    static func value<V: Codable>(_ key: String, _ path: WritableKeyPath<Section, V>, _ schema: Schema,
+                                             example: String, default note: String? = nil, _ notes: String) -> Self {
+        Self(key: key, schema: schema, example: example, defaultNote: note, notes: notes,
+             decode: { section, c in if let v = try c.optional(key) as V? { section[keyPath: path] = v } },
+             encode: { section, c in try c.put(key, section[keyPath: path]) },
+             defaultText: { jsonText(Section()[keyPath: path]) })
+    }
+
+    /// A key that may be null (written as an explicit null, so resolved configs show every key).
+    static func optional<V: Codable>(_ key: String, _ path: WritableKeyPath<Section, V?>, _ schema: Schema,
+                                                example: String, default note: String? = nil, _ notes: String) -> Self {
+        Self(key: key, schema: .nullable(schema), example: example, defaultNote: note, notes: notes,
+             decode: { section, c in section[keyPath: path] = try c.optional(key) },
+             encode: { section, c in try c.putOptional(key, section[keyPath: path]) },
+             defaultText: { Section()[keyPath: path].map { jsonText($0) } ?? "null" })
+    }
+}
+
+private func jsonText<V: Encodable>(_ value: V) -> String {
+    guard let tree = try? JSONValue(encoding: value) else { return "?" }
+    if case .string(let s) = tree { return s }
+    return tree.serialized()
+}
+
+/// A config section made of `fields`: its schema, decoding (`init(from:)` calls
+/// `init(fieldsFrom:)`) and encoding (`encodeFields`) come from them.
+protocol ConfigSection: Codable, Equatable, Sendable {
+    init()
+    static var fields: [ConfigField<Self>] { get }
+    /// Defaults that depend on other keys, and checks across keys, after the fields are decoded.
+    mutating func finishDecoding(_ c: ConfigDecoding) throws
+}
+
+extension ConfigSection {
+    mutating func finishDecoding(_ c: ConfigDecoding) throws {}
+
+    static var schema: Schema { .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0.schema) })) }
+
+    /// `init(from:)` of a section: each field, then `finishDecoding`.
+    init(fieldsFrom decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: ConfigKey.self)
+        for field in Self.fields { try field.decode(&self, c) }
+        try finishDecoding(c)
+    }
+
+    /// `encode(to:)` of a section: each field, in declaration order.
+    func encodeFields(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: ConfigKey.self)
+        for field in Self.fields { try field.encode(self, &c) }
+    }
+
+    /// The section's table in docs/config.md: key, type, default, notes.
+    static var markdownTable: String {
+        var lines = ["| Key | Type | Default | Notes |", "|---|---|---|---|"]
+        for f in fields {
+            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? "`\(f.defaultText())`") | \(f.notes) |")
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension Schema {
+    /// The Type column of docs/config.md.
+    var docsType: String {
+        func range(_ r: NumberRange) -> String {
+            r.min == nil && r.max == nil ? "" : " " + r.text.replacingOccurrences(of: ">= ", with: "≥ ").replacingOccurrences(of: "<= ", with: "≤ ")
+        }
+        switch self {
+        case .bool: return "bool"
+        case .integer(let r): return "integer" + range(r)
+        case .number(let r): return "number" + range(r)
+        case .string, .device, .runName: return "string"
+        case .choice(let list): return list.map { "`\($0)`" }.joined(separator: ", ")
+        case .array: return "array"
+        case .object, .variants, .tagged: return "object"
+        case .nullable(let s): return "\(s.docsType) or null"
+        case .either(let list): return list.map(\.docsType).joined(separator: " or ")
+        case .deferred(let make): return make().docsType
+        }
+    }
+}
+
+/// The sections declared with fields, by their path in a config: docs/config.md has one table
+/// per entry, between `<!-- fields: PATH -->` and `<!-- /fields -->`.
+enum ConfigSections {
+    struct Entry {
+        let path: String
+        let table: String
+        let examples: [(key: String, json: String)]
+    }
+
+    static var all: [Entry] {
+        [entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
+         entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self)]
+    }
+
+    private static func entry<S: ConfigSection>(_ path: String, _ type: S.Type) -> Entry {
+        Entry(path: path, table: S.markdownTable, examples: S.fields.map { ($0.key, $0.example) })
+    }
+}

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+@testable import NTrainEngine
+
+/// The sections declared once, as fields (`ConfigSection`): docs/config.md shows exactly their
+/// tables, and every documented key changes the decoded config (a key that were accepted and then
+/// dropped would fail here) and survives a round trip through the resolved config.
+final class ConfigFieldsTests: XCTestCase {
+    private static let docs = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/config.md")
+
+    /// Fails when a table in docs/config.md differs from its fields; `NTRAIN_UPDATE_DOCS=1 swift
+    /// test --filter ConfigFieldsTests` rewrites the tables.
+    func testDocsShowTheDeclaredFields() throws {
+        var text = try String(contentsOf: Self.docs, encoding: .utf8)
+        var stale: [String] = []
+        for entry in ConfigSections.all {
+            let open = "<!-- fields: \(entry.path) -->\n", close = "<!-- /fields -->"
+            guard let start = text.range(of: open), let end = text.range(of: close, range: start.upperBound..<text.endIndex) else {
+                XCTFail("docs/config.md has no \(open.dropLast()) … \(close) for the \(entry.path) section")
+                continue
+            }
+            let want = entry.table + "\n"
+            if text[start.upperBound..<end.lowerBound] != want {
+                stale.append(entry.path)
+                text.replaceSubrange(start.upperBound..<end.lowerBound, with: want)
+            }
+        }
+        if ProcessInfo.processInfo.environment["NTRAIN_UPDATE_DOCS"] == "1" {
+            try text.write(to: Self.docs, atomically: true, encoding: .utf8)
+        } else {
+            XCTAssertEqual(stale, [], "docs/config.md's tables differ from the fields; run NTRAIN_UPDATE_DOCS=1 swift test --filter ConfigFieldsTests")
+        }
+    }
+
+    func testEveryDocumentedKeyChangesTheDecodedConfig() throws {
+        for entry in ConfigSections.all {
+            XCTAssertFalse(entry.examples.isEmpty, entry.path)
+            let plain = try config(entry.path, "{}")
+            for (key, example) in entry.examples {
+                let set = try config(entry.path, "{\"\(key)\": \(example)}")
+                XCTAssertNotEqual(set, plain, "\(entry.path).\(key) = \(example) is accepted but changes nothing")
+                XCTAssertEqual(try ExperimentConfig.decode(set.jsonValue), set, "\(entry.path).\(key) round trip")
+            }
+        }
+    }
+
+    /// Keys outside the fields are refused with the fields as the allowed list.
+    func testTheSchemaIsTheFields() {
+        XCTAssertThrowsError(try config("train", #"{"epoch": 3}"#)) { error in
+            XCTAssertTrue("\(error)".contains("did you mean epochs"), "\(error)")
+        }
+        XCTAssertThrowsError(try config("checkpoint", #"{"every": -1}"#)) { error in
+            XCTAssertTrue("\(error)".contains("checkpoint.every"), "\(error)")
+        }
+    }
+
+    /// A minimal config with `section` at its dotted path.
+    private func config(_ path: String, _ section: String) throws -> ExperimentConfig {
+        var json = section
+        for part in path.split(separator: ".").reversed() { json = "{\"\(part)\": \(json)}" }
+        let base = #"{"data": {"dataset": "random", "count": 8, "shape": [1, 2, 2], "classes": 2}, "model": {"arch": "mlp", "hidden": [4]}"#
+        var tree = try JSONValue(parsing: Data((base + "}").utf8))
+        guard case .object(var members) = tree, case .object(let extra) = try JSONValue(parsing: Data(json.utf8)) else { fatalError() }
+        for (k, v) in extra {
+            if case .object(var existing)? = members[k], case .object(let add) = v {
+                for (a, b) in add { existing[a] = b }
+                members[k] = .object(existing)
+            } else {
+                members[k] = v
+            }
+        }
+        tree = .object(members)
+        return try ExperimentConfig.decode(tree)
+    }
+}
