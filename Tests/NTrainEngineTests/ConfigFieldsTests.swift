@@ -36,9 +36,13 @@ final class ConfigFieldsTests: XCTestCase {
     func testEveryDocumentedKeyChangesTheDecodedConfig() throws {
         for entry in ConfigSections.all {
             XCTAssertFalse(entry.examples.isEmpty, entry.path)
-            let plain = try config(entry.path, "{}")
+            func section(_ members: [String: String]) -> String {
+                let object = "{" + members.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+                return entry.inArray ? "[\(object)]" : object
+            }
+            let plain = try config(entry.path, section(entry.base))
             for (key, example) in entry.examples {
-                let set = try config(entry.path, "{\"\(key)\": \(example)}")
+                let set = try config(entry.path, section(entry.base.merging([key: example]) { $1 }))
                 XCTAssertNotEqual(set, plain, "\(entry.path).\(key) = \(example) is accepted but changes nothing")
                 XCTAssertEqual(try ExperimentConfig.decode(set.jsonValue), set, "\(entry.path).\(key) round trip")
             }

@@ -94,7 +94,7 @@ extension Schema {
         case .number(let r): return "number" + range(r)
         case .string, .device, .runName: return "string"
         case .choice(let list): return list.map { "`\($0)`" }.joined(separator: ", ")
-        case .array: return "array"
+        case .array(let element, _): return "array of \(element.docsType)"
         case .object, .variants, .tagged: return "object"
         case .nullable(let s): return "\(s.docsType) or null"
         case .either(let list): return list.map(\.docsType).joined(separator: " or ")
@@ -110,14 +110,19 @@ enum ConfigSections {
         let path: String
         let table: String
         let examples: [(key: String, json: String)]
+        /// The smallest valid section (its required keys), as JSON members.
+        let base: [String: String]
+        /// Whether the section is one entry of an array (`optimizer.groups[0]`).
+        let inArray: Bool
     }
 
     static var all: [Entry] {
         [entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
-         entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self)]
+         entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self),
+         entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
     }
 
-    private static func entry<S: ConfigSection>(_ path: String, _ type: S.Type) -> Entry {
-        Entry(path: path, table: S.markdownTable, examples: S.fields.map { ($0.key, $0.example) })
+    private static func entry<S: ConfigSection>(_ path: String, _ type: S.Type, base: [String: String] = [:], inArray: Bool = false) -> Entry {
+        Entry(path: path, table: S.markdownTable, examples: S.fields.map { ($0.key, $0.example) }, base: base, inArray: inArray)
     }
 }

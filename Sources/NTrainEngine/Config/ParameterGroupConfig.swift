@@ -1,7 +1,7 @@
 /// One entry of `optimizer.groups`: the parameters it selects get their own learning-rate factor
 /// and weight decay (PyTorch's parameter groups). A parameter belongs to the first group that
 /// selects it; the rest stay with the optimizer's own settings.
-public struct ParameterGroupConfig: Codable, Equatable, Sendable {
+public struct ParameterGroupConfig: ConfigSection {
     /// Layer kinds whose parameters are selected (`batch_norm`, `conv2d`, `linear`); nil: any.
     public var layers: [ParameterLayerKind]? = nil
     /// Glob patterns (`*` any run of characters, `?` one) on dotted parameter names such as
@@ -19,30 +19,27 @@ public struct ParameterGroupConfig: Codable, Equatable, Sendable {
         self.weightDecay = weightDecay
     }
 
-    static var schema: Schema {
-        .object([
-            "layers": .nullable(.array(.choice(ParameterLayerKind.self), minCount: 1)), "match": .nullable(.array(.string, minCount: 1)),
-            "lr_scale": .number(.nonNegative), "weight_decay": .nullable(.number(.nonNegative)),
-        ])
+    public init() {}
+
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
+
+    static var fields: [ConfigField<Self>] {
+        [
+            .optional("layers", \.layers, .array(.choice(ParameterLayerKind.self), minCount: 1), example: #"["linear"]"#, default: "any",
+                      "the parameters of layers of these kinds"),
+            .optional("match", \.match, .array(.string, minCount: 1), example: #"["*.bias"]"#, default: "any",
+                      "glob patterns on the dotted parameter names (`*` any characters, dots included; `?` one), e.g. `*.bias`, `layer1.*`"),
+            .value("lr_scale", \.lrScale, .number(.nonNegative), example: "64",
+                   "the group's learning rate is this times the scheduled one (schedulers scale every group alike); `0` freezes the group"),
+            .optional("weight_decay", \.weightDecay, .number(.nonNegative), example: "0", default: "the optimizer's", ""),
+        ]
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        layers = try c.optional("layers")
-        match = try c.optional("match")
-        lrScale = try c.value("lr_scale", default: lrScale)
-        weightDecay = try c.optional("weight_decay")
+    mutating func finishDecoding(_ c: ConfigDecoding) throws {
         guard layers != nil || match != nil else {
             throw c.error(nil, "a parameter group needs \"layers\" (e.g. [\"batch_norm\"]) or \"match\" (e.g. [\"*.bias\"]) to select its parameters")
         }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.putOptional("layers", layers)
-        try c.putOptional("match", match)
-        try c.put("lr_scale", lrScale)
-        try c.putOptional("weight_decay", weightDecay)
     }
 
     /// Whether this group selects the parameter `name` owned by a layer of kind `kind`.
