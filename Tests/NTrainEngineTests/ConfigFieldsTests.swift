@@ -40,9 +40,9 @@ final class ConfigFieldsTests: XCTestCase {
                 let object = "{" + members.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
                 return entry.inArray ? "[\(object)]" : object
             }
-            let plain = try config(entry.path, section(entry.base))
-            for (key, example) in entry.examples {
-                let set = try config(entry.path, section(entry.base.merging([key: example]) { $1 }))
+            for (key, example, needs) in entry.examples {
+                let plain = try config(entry.path, section(entry.base.merging(needs) { $1 }))
+                let set = try config(entry.path, section(entry.base.merging(needs) { $1 }.merging([key: example]) { $1 }))
                 XCTAssertNotEqual(set, plain, "\(entry.path).\(key) = \(example) is accepted but changes nothing")
                 XCTAssertEqual(try ExperimentConfig.decode(set.jsonValue), set, "\(entry.path).\(key) round trip")
             }

@@ -8,6 +8,11 @@ import Foundation
 struct ConfigField<Section: ConfigSection> {
     let key: String
     let schema: Schema
+    /// For a section whose keys depend on one key's value (`optimizer.type`): the values this key
+    /// belongs to; nil: every value.
+    var cases: [String]? = nil
+    /// Other keys `example` needs to be valid (`nesterov` needs `momentum`), as JSON members.
+    var needs: [String: String] = [:]
     /// A valid JSON value other than the default: the test that every key changes the decoded
     /// config sets it.
     let example: String
@@ -27,6 +32,21 @@ struct ConfigField<Section: ConfigSection> {
              encode: { section, c in try c.put(key, section[keyPath: path]) },
              defaultText: { jsonText(Section()[keyPath: path]) })
     }
+
+    /// A list that is omitted from the resolved config while it is empty.
+    static func list<V: Codable>(_ key: String, _ path: WritableKeyPath<Section, [V]>, _ schema: Schema, example: String,
+                                 default note: String? = nil, _ notes: String) -> Self {
+        Self(key: key, schema: schema, example: example, defaultNote: note, notes: notes,
+             decode: { section, c in if let v = try c.optional(key) as [V]? { section[keyPath: path] = v } },
+             encode: { section, c in if !section[keyPath: path].isEmpty { try c.put(key, section[keyPath: path]) } },
+             defaultText: { jsonText(Section()[keyPath: path]) })
+    }
+
+    /// This field, for the variant values `cases` only.
+    func only(_ cases: [String]) -> Self { var f = self; f.cases = cases; return f }
+
+    /// This field, whose example needs the other keys `members` (JSON text by key).
+    func needing(_ members: [String: String]) -> Self { var f = self; f.needs = members; return f }
 
     /// A key that may be null (written as an explicit null, so resolved configs show every key).
     static func optional<V: Codable>(_ key: String, _ path: WritableKeyPath<Section, V?>, _ schema: Schema,
@@ -49,19 +69,42 @@ private func jsonText<V: Encodable>(_ value: V) -> String {
 protocol ConfigSection: Codable, Equatable, Sendable {
     init()
     static var fields: [ConfigField<Self>] { get }
+    /// The key whose value selects which other keys apply (`type`), every value it takes and the
+    /// value when it is absent; nil for a plain section.
+    static var variants: (key: String, values: [String], absent: String?)? { get }
+    /// The current value of the variants key.
+    var variant: String { get }
+    /// Defaults that depend on the variant, before the fields are decoded (adam's `lr`).
+    mutating func startDecoding(_ c: ConfigDecoding) throws
     /// Defaults that depend on other keys, and checks across keys, after the fields are decoded.
     mutating func finishDecoding(_ c: ConfigDecoding) throws
 }
 
 extension ConfigSection {
+    static var variants: (key: String, values: [String], absent: String?)? { nil }
+    var variant: String { "" }
+    mutating func startDecoding(_ c: ConfigDecoding) throws {}
     mutating func finishDecoding(_ c: ConfigDecoding) throws {}
 
-    static var schema: Schema { .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0.schema) })) }
+    static var schema: Schema {
+        guard let v = variants else { return .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0.schema) })) }
+        let keyed = fields.filter { $0.key != v.key }
+        let common = Dictionary(uniqueKeysWithValues: keyed.filter { $0.cases == nil }.map { ($0.key, $0.schema) })
+        var cases: [String: [String: Schema]] = [:]
+        for value in v.values {
+            cases[value] = Dictionary(uniqueKeysWithValues: keyed.filter { $0.cases?.contains(value) == true }.map { ($0.key, $0.schema) })
+        }
+        return .variants(key: v.key, defaultCase: v.absent, common: common, cases: cases)
+    }
+
+    /// Whether `field` applies to this instance's variant.
+    func applies(_ field: ConfigField<Self>) -> Bool { field.cases.map { $0.contains(variant) } ?? true }
 
     /// `init(from:)` of a section: each field, then `finishDecoding`.
     init(fieldsFrom decoder: Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: ConfigKey.self)
+        try startDecoding(c)
         for field in Self.fields { try field.decode(&self, c) }
         try finishDecoding(c)
     }
@@ -69,14 +112,18 @@ extension ConfigSection {
     /// `encode(to:)` of a section: each field, in declaration order.
     func encodeFields(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
-        for field in Self.fields { try field.encode(self, &c) }
+        for field in Self.fields where applies(field) { try field.encode(self, &c) }
     }
 
-    /// The section's table in docs/config.md: key, type, default, notes.
+    /// The section's table in docs/config.md: key, type, default, notes (and, for a section with
+    /// variants, which values of its key each key applies to).
     static var markdownTable: String {
-        var lines = ["| Key | Type | Default | Notes |", "|---|---|---|---|"]
+        let variantColumn = variants.map { "`\($0.key)`" }
+        var lines = variantColumn == nil ? ["| Key | Type | Default | Notes |", "|---|---|---|---|"]
+            : ["| Key | Type | Default | \(variantColumn!) | Notes |", "|---|---|---|---|---|"]
         for f in fields {
-            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? "`\(f.defaultText())`") | \(f.notes) |")
+            let scope = variantColumn == nil ? "" : " \(f.cases.map { $0.map { "`\($0)`" }.joined(separator: ", ") } ?? "any") |"
+            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? "`\(f.defaultText())`") |\(scope) \(f.notes) |")
         }
         return lines.joined(separator: "\n")
     }
@@ -109,7 +156,8 @@ enum ConfigSections {
     struct Entry {
         let path: String
         let table: String
-        let examples: [(key: String, json: String)]
+        /// Each key's example, with the other members it needs (the variant value among them).
+        let examples: [(key: String, json: String, needs: [String: String])]
         /// The smallest valid section (its required keys), as JSON members.
         let base: [String: String]
         /// Whether the section is one entry of an array (`optimizer.groups[0]`).
@@ -119,10 +167,15 @@ enum ConfigSections {
     static var all: [Entry] {
         [entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
          entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self),
-         entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
+         entry("optimizer", OptimizerConfig.self), entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
     }
 
     private static func entry<S: ConfigSection>(_ path: String, _ type: S.Type, base: [String: String] = [:], inArray: Bool = false) -> Entry {
-        Entry(path: path, table: S.markdownTable, examples: S.fields.map { ($0.key, $0.example) }, base: base, inArray: inArray)
+        let examples = S.fields.map { f -> (String, String, [String: String]) in
+            var needs = f.needs
+            if let v = S.variants, let value = f.cases?.first { needs[v.key] = "\"\(value)\"" }
+            return (f.key, f.example, needs)
+        }
+        return Entry(path: path, table: S.markdownTable, examples: examples, base: base, inArray: inArray)
     }
 }

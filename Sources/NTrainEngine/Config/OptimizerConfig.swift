@@ -1,6 +1,6 @@
 /// The `optimizer` section. Options follow PyTorch's names and defaults; each type accepts only
 /// its own options (docs/config.md).
-public struct OptimizerConfig: Codable, Equatable, Sendable {
+public struct OptimizerConfig: ConfigSection {
     public var type: OptimizerKind = .sgd
     /// Learning rate; default 0.01 (sgd, adagrad, rmsprop) or 0.001 (adam, adamw, nadam).
     public var lr = 0.01
@@ -36,68 +36,49 @@ public struct OptimizerConfig: Codable, Equatable, Sendable {
         }
     }
 
-    /// The options `type` accepts (besides `type`, `lr`, `weight_decay`).
-    static func keys(for type: OptimizerKind) -> [String: Schema] {
-        let unitOpen = Schema.number(.unitOpen)
-        switch type {
-        case .sgd: return ["momentum": .number(.nonNegative), "nesterov": .bool, "dampening": .number(.unitClosed)]
-        case .adam, .adamw: return ["betas": .array(unitOpen, minCount: 2), "eps": .number(.positive), "amsgrad": .bool]
-        case .nadam: return ["betas": .array(unitOpen, minCount: 2), "eps": .number(.positive), "momentum_decay": .number(.nonNegative)]
-        case .adagrad: return ["lr_decay": .number(.nonNegative), "eps": .number(.positive), "initial_accumulator_value": .number(.nonNegative)]
-        case .rmsprop: return ["alpha": unitOpen, "eps": .number(.positive), "momentum": .number(.nonNegative), "centered": .bool]
-        }
+    public init() { self.init(type: .sgd) }
+
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
+
+    static var variants: (key: String, values: [String], absent: String?)? {
+        ("type", OptimizerKind.allCases.map(\.rawValue), OptimizerKind.sgd.rawValue)
     }
 
-    static var schema: Schema {
-        var cases: [String: [String: Schema]] = [:]
-        for kind in OptimizerKind.allCases { cases[kind.rawValue] = keys(for: kind) }
-        return .variants(
-            key: "type", defaultCase: OptimizerKind.sgd.rawValue,
-            common: ["lr": .number(.positive), "weight_decay": .number(.nonNegative), "groups": .array(ParameterGroupConfig.schema)],
-            cases: cases)
+    var variant: String { type.rawValue }
+
+    static var fields: [ConfigField<Self>] {
+        let betas = Schema.array(.number(.unitOpen), minCount: 2)
+        return [
+            .value("type", \.type, .choice(OptimizerKind.self), example: "\"adam\"",
+                   "`torch.optim.SGD`, `Adam`, `AdamW`, `NAdam`, `Adagrad`, `RMSprop`, with PyTorch's names and defaults"),
+            .value("lr", \.lr, .number(.positive), example: "0.5", default: "`0.01`; `0.001` for adam, adamw, nadam", "learning rate"),
+            .value("weight_decay", \.weightDecay, .number(.nonNegative), example: "0.1", default: "`0`; `0.01` for adamw",
+                   "L2 penalty (decoupled for adamw)"),
+            .value("momentum", \.momentum, .number(.nonNegative), example: "0.9", "").only(["sgd", "rmsprop"]),
+            .value("nesterov", \.nesterov, .bool, example: "true", "Nesterov momentum; needs momentum > 0 and dampening 0")
+                .only(["sgd"]).needing(["momentum": "0.9"]),
+            .value("dampening", \.dampening, .number(.unitClosed), example: "0.5", "").only(["sgd"]),
+            .value("betas", \.betas, betas, example: "[0.8, 0.99]", "[β1, β2]").only(["adam", "adamw", "nadam"]),
+            .value("eps", \.eps, .number(.positive), example: "0.001", default: "`1e-08`; `1e-10` for adagrad", "")
+                .only(["adam", "adamw", "nadam", "adagrad", "rmsprop"]),
+            .value("amsgrad", \.amsgrad, .bool, example: "true", "").only(["adam", "adamw"]),
+            .value("momentum_decay", \.momentumDecay, .number(.nonNegative), example: "0.01", "").only(["nadam"]),
+            .value("lr_decay", \.lrDecay, .number(.nonNegative), example: "0.01", "").only(["adagrad"]),
+            .value("initial_accumulator_value", \.initialAccumulatorValue, .number(.nonNegative), example: "0.1", "").only(["adagrad"]),
+            .value("alpha", \.alpha, .number(.unitOpen), example: "0.9", "smoothing constant").only(["rmsprop"]),
+            .value("centered", \.centered, .bool, example: "true", "").only(["rmsprop"]),
+            .list("groups", \.groups, .array(ParameterGroupConfig.schema), example: #"[{"match": ["*.bias"], "weight_decay": 0}]"#,
+                  default: "none", "parameter groups with their own learning-rate factor and weight decay (below)"),
+        ]
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        self.init(type: try c.value("type", default: .sgd))
-        lr = try c.value("lr", default: lr)
-        weightDecay = try c.value("weight_decay", default: weightDecay)
-        momentum = try c.value("momentum", default: momentum)
-        nesterov = try c.value("nesterov", default: nesterov)
-        dampening = try c.value("dampening", default: dampening)
-        betas = try c.value("betas", default: betas)
+    mutating func startDecoding(_ c: ConfigDecoding) throws { self = OptimizerConfig(type: try c.value("type", default: .sgd)) }
+
+    mutating func finishDecoding(_ c: ConfigDecoding) throws {
         guard betas.count == 2 else { throw c.error("betas", "expected two values [beta1, beta2], got \(betas.count)") }
-        amsgrad = try c.value("amsgrad", default: amsgrad)
-        momentumDecay = try c.value("momentum_decay", default: momentumDecay)
-        eps = try c.value("eps", default: eps)
-        lrDecay = try c.value("lr_decay", default: lrDecay)
-        initialAccumulatorValue = try c.value("initial_accumulator_value", default: initialAccumulatorValue)
-        alpha = try c.value("alpha", default: alpha)
-        centered = try c.value("centered", default: centered)
-        groups = try c.value("groups", default: groups)
         if nesterov && (momentum <= 0 || dampening != 0) {
             throw c.error("nesterov", "Nesterov momentum needs momentum > 0 and dampening = 0 (as in PyTorch)")
         }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("type", type)
-        try c.put("lr", lr)
-        try c.put("weight_decay", weightDecay)
-        let keys = Self.keys(for: type)
-        func put<T: Encodable>(_ key: String, _ value: T) throws { if keys[key] != nil { try c.put(key, value) } }
-        try put("momentum", momentum)
-        try put("nesterov", nesterov)
-        try put("dampening", dampening)
-        try put("betas", betas)
-        try put("amsgrad", amsgrad)
-        try put("momentum_decay", momentumDecay)
-        try put("eps", eps)
-        try put("lr_decay", lrDecay)
-        try put("initial_accumulator_value", initialAccumulatorValue)
-        try put("alpha", alpha)
-        try put("centered", centered)
-        if !groups.isEmpty { try c.put("groups", groups) }
     }
 }
