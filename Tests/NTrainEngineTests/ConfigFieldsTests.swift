@@ -41,7 +41,8 @@ final class ConfigFieldsTests: XCTestCase {
                 return entry.inArray ? "[\(object)]" : object
             }
             for (key, example, needs) in entry.examples {
-                let plain = try config(entry.path, section(entry.base.merging(needs) { $1 }))
+                // Without a required key (piecewise `values`) the plain section is invalid.
+                let plain = try? config(entry.path, section(entry.base.merging(needs) { $1 }))
                 let set = try config(entry.path, section(entry.base.merging(needs) { $1 }.merging([key: example]) { $1 }))
                 XCTAssertNotEqual(set, plain, "\(entry.path).\(key) = \(example) is accepted but changes nothing")
                 XCTAssertEqual(try ExperimentConfig.decode(set.jsonValue), set, "\(entry.path).\(key) round trip")

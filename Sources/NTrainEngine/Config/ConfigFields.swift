@@ -109,10 +109,10 @@ extension ConfigSection {
         try finishDecoding(c)
     }
 
-    /// `encode(to:)` of a section: each field, in declaration order.
-    func encodeFields(to encoder: Encoder) throws {
+    /// `encode(to:)` of a section: each field that applies, in declaration order, but `skipping`.
+    func encodeFields(to encoder: Encoder, skipping: Set<String> = []) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
-        for field in Self.fields where applies(field) { try field.encode(self, &c) }
+        for field in Self.fields where applies(field) && !skipping.contains(field.key) { try field.encode(self, &c) }
     }
 
     /// The section's table in docs/config.md: key, type, default, notes (and, for a section with
@@ -167,7 +167,7 @@ enum ConfigSections {
     static var all: [Entry] {
         [entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
          entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self),
-         entry("optimizer", OptimizerConfig.self), entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
+         entry("optimizer", OptimizerConfig.self), entry("scheduler", SchedulerConfig.self), entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
     }
 
     private static func entry<S: ConfigSection>(_ path: String, _ type: S.Type, base: [String: String] = [:], inArray: Bool = false) -> Entry {

@@ -1,6 +1,6 @@
 /// The `scheduler` section: how the learning rate changes per epoch or per step. `chain` multiplies
 /// the factors of its `schedulers`; `sequential` runs them one after another, switching at `milestones`.
-public struct SchedulerConfig: Codable, Equatable, Sendable {
+public struct SchedulerConfig: ConfigSection {
     public var type: SchedulerKind = .constant
     /// Top level only; nested schedulers follow their parent.
     public var interval: ScheduleInterval = .epoch
@@ -50,124 +50,83 @@ public struct SchedulerConfig: Codable, Equatable, Sendable {
         if type == .exponential { gamma = 0.9 }
     }
 
-    static func keys(for type: SchedulerKind) -> [String: Schema] {
-        switch type {
-        case .constant: return [:]
-        case .step: return ["step_size": .integer(.atLeastOne), "gamma": .number(.positive)]
-        case .multistep: return ["milestones": .array(.integer(.atLeastOne)), "gamma": .number(.positive)]
-        case .exponential: return ["gamma": .number(.positive)]
-        case .cosine: return ["t_max": .nullable(.integer(.atLeastOne)), "eta_min": .number(.nonNegative)]
-        case .inverseTime: return ["period": .number(.positive), "power": .number(.nonNegative)]
-        case .piecewise: return ["values": .array(.number(.nonNegative), minCount: 1)]
-        case .plateau:
-            return [
-                "monitor": .choice(MonitoredMetric.self), "mode": .choice(MonitorMode.self), "factor": .number(.unitExclusive),
-                "patience": .integer(.nonNegative), "threshold": .number(.nonNegative), "cooldown": .integer(.nonNegative),
-                "min_lr": .number(.nonNegative),
-            ]
-        case .warmup:
-            return ["start_factor": .number(.unitPositive), "end_factor": .number(.unitPositive), "total_iters": .integer(.atLeastOne)]
-        case .chain: return ["schedulers": .array(.deferred { schema(nested: true) }, minCount: 1)]
-        case .oneCycle:
-            return [
-                "total_steps": .nullable(.integer(.atLeastOne)), "pct_start": .number(.unitExclusive), "div_factor": .number(.positive),
-                "final_div_factor": .number(.positive), "anneal_strategy": .choice(AnnealStrategy.self), "three_phase": .bool,
-                "cycle_momentum": .bool, "base_momentum": .number(.unitOpen), "max_momentum": .number(.unitOpen),
-            ]
-        case .sequential:
-            return ["schedulers": .array(.deferred { schema(nested: true) }, minCount: 1), "milestones": .array(.integer(.atLeastOne))]
-        }
+    public init() { self.init(type: .constant) }
+
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+
+    /// Nested schedulers (inside chain and sequential) follow their parent's interval.
+    public func encode(to encoder: Encoder) throws {
+        try encodeFields(to: encoder, skipping: encoder.codingPath.count > 1 ? ["interval"] : [])
     }
 
+    static var variants: (key: String, values: [String], absent: String?)? {
+        ("type", SchedulerKind.allCases.map(\.rawValue), SchedulerKind.constant.rawValue)
+    }
+
+    var variant: String { type.rawValue }
+
+    /// The schema at the top level, or nested in chain/sequential (no `interval`).
     static func schema(nested: Bool) -> Schema {
-        var cases: [String: [String: Schema]] = [:]
-        for kind in SchedulerKind.allCases { cases[kind.rawValue] = keys(for: kind) }
-        return .variants(
-            key: "type", defaultCase: SchedulerKind.constant.rawValue,
-            common: nested ? [:] : ["interval": .choice(ScheduleInterval.self)], cases: cases)
+        guard nested, case let .variants(key, absent, common, cases) = schema else { return schema }
+        return .variants(key: key, defaultCase: absent, common: common.filter { $0.key != "interval" }, cases: cases)
     }
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        self.init(type: try c.value("type", default: .constant))
-        interval = try c.value("interval", default: interval)
-        stepSize = try c.value("step_size", default: stepSize)
-        gamma = try c.value("gamma", default: gamma)
-        milestones = try c.value("milestones", default: milestones)
+    static var fields: [ConfigField<Self>] {
+        let nested = Schema.array(.deferred { schema(nested: true) }, minCount: 1)
+        let oneCycle = ["one_cycle"]
+        return [
+            .value("type", \.type, .choice(SchedulerKind.self), example: "\"step\"", "the schedule (formulas above)"),
+            .value("interval", \.interval, .choice(ScheduleInterval.self), example: "\"step\"",
+                   "when the scheduler steps: after each epoch or each optimizer step (top level only; nested schedulers follow it)"),
+            .value("step_size", \.stepSize, .integer(.atLeastOne), example: "3", "").only(["step"]),
+            .value("gamma", \.gamma, .number(.positive), example: "0.5", default: "`0.1`; `0.9` for exponential", "")
+                .only(["step", "multistep", "exponential"]),
+            .value("milestones", \.milestones, .array(.integer(.atLeastOne)), example: "[2, 4]",
+                   "strictly increasing; sequential: one fewer than its schedulers").only(["multistep", "sequential"]),
+            .optional("t_max", \.tMax, .integer(.atLeastOne), example: "5", default: "`null` (the whole run)", "").only(["cosine"]),
+            .value("eta_min", \.etaMin, .number(.nonNegative), example: "0.001", "").only(["cosine"]),
+            .value("period", \.period, .number(.positive), example: "2", "").only(["inverse_time"]),
+            .value("power", \.power, .number(.nonNegative), example: "0.5", "").only(["inverse_time"]),
+            .value("values", \.values, .array(.number(.nonNegative), minCount: 1), example: "[0.1, 0.01]", default: "required",
+                   "the learning rate of each epoch/step; the last holds afterwards").only(["piecewise"]),
+            .value("monitor", \.monitor, .choice(MonitoredMetric.self), example: "\"accuracy\"", "").only(["plateau"]),
+            .value("mode", \.mode, .choice(MonitorMode.self), example: "\"max\"", default: "from monitor", "").only(["plateau"]),
+            .value("factor", \.factor, .number(.unitExclusive), example: "0.2", "").only(["plateau"]),
+            .value("patience", \.patience, .integer(.nonNegative), example: "3", "").only(["plateau"]),
+            .value("threshold", \.threshold, .number(.nonNegative), example: "0.01", "").only(["plateau"]),
+            .value("cooldown", \.cooldown, .integer(.nonNegative), example: "2", "").only(["plateau"]),
+            .value("min_lr", \.minLR, .number(.nonNegative), example: "0.0001", "").only(["plateau"]),
+            .value("start_factor", \.startFactor, .number(.unitPositive), example: "0.1", default: "`1/3`", "").only(["warmup"]),
+            .value("end_factor", \.endFactor, .number(.unitPositive), example: "0.5", "").only(["warmup"]),
+            .value("total_iters", \.totalIters, .integer(.atLeastOne), example: "3", "").only(["warmup"]),
+            .value("schedulers", \.schedulers, nested, example: #"[{"type": "step"}]"#, default: "required",
+                   "the schedulers combined, without `interval`").only(["chain", "sequential"]),
+            .optional("total_steps", \.totalSteps, .integer(.atLeastOne), example: "100", default: "`null` (the whole run)", "")
+                .only(oneCycle),
+            .value("pct_start", \.pctStart, .number(.unitExclusive), example: "0.5", "").only(oneCycle),
+            .value("div_factor", \.divFactor, .number(.positive), example: "10", "").only(oneCycle),
+            .value("final_div_factor", \.finalDivFactor, .number(.positive), example: "100", "").only(oneCycle),
+            .value("anneal_strategy", \.annealStrategy, .choice(AnnealStrategy.self), example: "\"linear\"", "").only(oneCycle),
+            .value("three_phase", \.threePhase, .bool, example: "true", "").only(oneCycle),
+            .value("cycle_momentum", \.cycleMomentum, .bool, example: "false", "").only(oneCycle),
+            .value("base_momentum", \.baseMomentum, .number(.unitOpen), example: "0.8", "").only(oneCycle),
+            .value("max_momentum", \.maxMomentum, .number(.unitOpen), example: "0.9", "").only(oneCycle),
+        ]
+    }
+
+    mutating func startDecoding(_ c: ConfigDecoding) throws { self = SchedulerConfig(type: try c.value("type", default: .constant)) }
+
+    mutating func finishDecoding(_ c: ConfigDecoding) throws {
+        if !c.has("mode") { mode = .natural(for: monitor) }
         guard zip(milestones, milestones.dropFirst()).allSatisfy({ $0 < $1 }) else {
             throw c.error("milestones", "must be strictly increasing, got \(milestones)")
         }
-        tMax = try c.optional("t_max")
-        etaMin = try c.value("eta_min", default: etaMin)
-        period = try c.value("period", default: period)
-        power = try c.value("power", default: power)
-        values = try c.value("values", default: values)
         if type == .piecewise && values.isEmpty { throw c.error("values", "missing; list the learning rate of each epoch") }
-        monitor = try c.value("monitor", default: monitor)
-        mode = try c.value("mode", default: MonitorMode.natural(for: monitor))
-        factor = try c.value("factor", default: factor)
-        patience = try c.value("patience", default: patience)
-        threshold = try c.value("threshold", default: threshold)
-        cooldown = try c.value("cooldown", default: cooldown)
-        minLR = try c.value("min_lr", default: minLR)
-        startFactor = try c.value("start_factor", default: startFactor)
-        endFactor = try c.value("end_factor", default: endFactor)
-        totalIters = try c.value("total_iters", default: totalIters)
-        schedulers = try c.value("schedulers", default: schedulers)
-        totalSteps = try c.optional("total_steps")
-        pctStart = try c.value("pct_start", default: pctStart)
-        divFactor = try c.value("div_factor", default: divFactor)
-        finalDivFactor = try c.value("final_div_factor", default: finalDivFactor)
-        annealStrategy = try c.value("anneal_strategy", default: annealStrategy)
-        threePhase = try c.value("three_phase", default: threePhase)
-        cycleMomentum = try c.value("cycle_momentum", default: cycleMomentum)
-        baseMomentum = try c.value("base_momentum", default: baseMomentum)
-        maxMomentum = try c.value("max_momentum", default: maxMomentum)
         if (type == .chain || type == .sequential) && schedulers.isEmpty {
             throw c.error("schedulers", "missing; list the schedulers to combine")
         }
         if type == .sequential && milestones.count != schedulers.count - 1 {
             throw c.error("milestones", "sequential with \(schedulers.count) schedulers needs \(schedulers.count - 1) milestones, got \(milestones.count)")
         }
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        try encode(to: encoder, nested: encoder.codingPath.count > 1)
-    }
-
-    private func encode(to encoder: Encoder, nested: Bool) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("type", type)
-        if !nested { try c.put("interval", interval) }
-        let keys = Self.keys(for: type)
-        func put<T: Encodable>(_ key: String, _ value: T) throws { if keys[key] != nil { try c.put(key, value) } }
-        try put("step_size", stepSize)
-        try put("gamma", gamma)
-        try put("milestones", milestones)
-        if keys["t_max"] != nil { try c.putOptional("t_max", tMax) }
-        try put("eta_min", etaMin)
-        try put("period", period)
-        try put("power", power)
-        try put("values", values)
-        try put("monitor", monitor)
-        try put("mode", mode)
-        try put("factor", factor)
-        try put("patience", patience)
-        try put("threshold", threshold)
-        try put("cooldown", cooldown)
-        try put("min_lr", minLR)
-        try put("start_factor", startFactor)
-        try put("end_factor", endFactor)
-        try put("total_iters", totalIters)
-        try put("schedulers", schedulers)
-        if keys["total_steps"] != nil { try c.putOptional("total_steps", totalSteps) }
-        try put("pct_start", pctStart)
-        try put("div_factor", divFactor)
-        try put("final_div_factor", finalDivFactor)
-        try put("anneal_strategy", annealStrategy)
-        try put("three_phase", threePhase)
-        try put("cycle_momentum", cycleMomentum)
-        try put("base_momentum", baseMomentum)
-        try put("max_momentum", maxMomentum)
     }
 }
