@@ -165,7 +165,7 @@ enum ConfigSections {
     }
 
     static var all: [Entry] {
-        [entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
+        [entry("loss", LossConfig.self, base: ["type": "\"cross_entropy\""]), entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
          entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self),
          entry("optimizer", OptimizerConfig.self), entry("scheduler", SchedulerConfig.self), entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
     }

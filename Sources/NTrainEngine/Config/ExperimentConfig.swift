@@ -29,7 +29,7 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         .object(
             [
                 "name": .runName, "seed": .integer(.nonNegative), "device": .nullable(.device),
-                "data": DataConfig.schema, "model": ModelConfig.schema, "loss": LossConfig.schema,
+                "data": DataConfig.schema, "model": ModelConfig.schema, "loss": LossConfig.schemaWithShorthand,
                 "optimizer": OptimizerConfig.schema, "scheduler": SchedulerConfig.schema(nested: false),
                 "train": TrainConfig.schema, "checkpoint": CheckpointConfig.schema, "logging": LoggingConfig.schema,
             ], required: ["data", "model"])

@@ -1,6 +1,6 @@
 /// The `loss` section, written as a name (`"cross_entropy"`) or an object with options
 /// (`{"type": "cross_entropy", "label_smoothing": 0.1}`).
-public struct LossConfig: Codable, Equatable, Sendable {
+public struct LossConfig: ConfigSection {
     public var type: LossKind
     /// cross_entropy only, in [0, 1).
     public var labelSmoothing = 0.0
@@ -8,23 +8,25 @@ public struct LossConfig: Codable, Equatable, Sendable {
     public var beta = 1.0
     public var reduction: Reduction = .mean
 
-    public init(type: LossKind = .crossEntropy) { self.type = type }
+    public init() { self.init(type: .crossEntropy) }
 
-    static func keys(for type: LossKind) -> [String: Schema] {
-        switch type {
-        case .crossEntropy: return ["label_smoothing": .number(.unitOpen)]
-        case .smoothL1: return ["beta": .number(.positive)]
-        default: return [:]
-        }
-    }
+    public init(type: LossKind) { self.type = type }
 
-    static var schema: Schema {
-        var cases: [String: [String: Schema]] = [:]
-        for kind in LossKind.allCases { cases[kind.rawValue] = keys(for: kind) }
-        return .either([
-            .choice(LossKind.self),
-            .variants(key: "type", defaultCase: nil, common: ["reduction": .choice(Reduction.self)], cases: cases),
-        ])
+    static var variants: (key: String, values: [String], absent: String?)? { ("type", LossKind.allCases.map(\.rawValue), nil) }
+
+    var variant: String { type.rawValue }
+
+    /// A name alone, or the object form.
+    static var schemaWithShorthand: Schema { .either([.choice(LossKind.self), schema]) }
+
+    static var fields: [ConfigField<Self>] {
+        [
+            .value("type", \.type, .choice(LossKind.self), example: "\"mse\"", default: "required",
+                   "`cross_entropy` on logits and integer labels, `nll` on log-probabilities, `binary_cross_entropy` on probabilities, `binary_cross_entropy_with_logits`, `mse`, `l1`, `smooth_l1`"),
+            .value("reduction", \.reduction, .choice(Reduction.self), example: "\"sum\"", "the mean or the sum over the batch"),
+            .value("label_smoothing", \.labelSmoothing, .number(.unitOpen), example: "0.1", "").only(["cross_entropy"]),
+            .value("beta", \.beta, .number(.positive), example: "0.5", "where the loss turns from quadratic to linear").only(["smooth_l1"]),
+        ]
     }
 
     public init(from decoder: Decoder) throws {
@@ -32,20 +34,10 @@ public struct LossConfig: Codable, Equatable, Sendable {
             self.init(type: name)
             return
         }
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        self.init(type: try c.value("type", default: .crossEntropy))
-        labelSmoothing = try c.value("label_smoothing", default: labelSmoothing)
-        beta = try c.value("beta", default: beta)
-        reduction = try c.value("reduction", default: reduction)
+        try self.init(fieldsFrom: decoder)
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("type", type)
-        try c.put("reduction", reduction)
-        if type == .crossEntropy { try c.put("label_smoothing", labelSmoothing) }
-        if type == .smoothL1 { try c.put("beta", beta) }
-    }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 }
 
 /// Gradient clipping: by global L2 norm or elementwise by value.
