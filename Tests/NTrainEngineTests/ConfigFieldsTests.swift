@@ -42,8 +42,9 @@ final class ConfigFieldsTests: XCTestCase {
             }
             for (key, example, needs) in entry.examples {
                 // Without a required key (piecewise `values`) the plain section is invalid.
-                let plain = try? config(entry.path, section(entry.base.merging(needs) { $1 }))
-                let set = try config(entry.path, section(entry.base.merging(needs) { $1 }.merging([key: example]) { $1 }))
+                let base = entry.base(for: needs).merging(needs) { $1 }
+                let plain = try? config(entry.path, section(base))
+                let set = try config(entry.path, section(base.merging([key: example]) { $1 }))
                 XCTAssertNotEqual(set, plain, "\(entry.path).\(key) = \(example) is accepted but changes nothing")
                 XCTAssertEqual(try ExperimentConfig.decode(set.jsonValue), set, "\(entry.path).\(key) round trip")
             }
@@ -67,14 +68,7 @@ final class ConfigFieldsTests: XCTestCase {
         let base = #"{"data": {"dataset": "random", "count": 8, "shape": [1, 2, 2], "classes": 2}, "model": {"arch": "mlp", "hidden": [4]}"#
         var tree = try JSONValue(parsing: Data((base + "}").utf8))
         guard case .object(var members) = tree, case .object(let extra) = try JSONValue(parsing: Data(json.utf8)) else { fatalError() }
-        for (k, v) in extra {
-            if case .object(var existing)? = members[k], case .object(let add) = v {
-                for (a, b) in add { existing[a] = b }
-                members[k] = .object(existing)
-            } else {
-                members[k] = v
-            }
-        }
+        for (k, v) in extra { members[k] = v }
         tree = .object(members)
         return try ExperimentConfig.decode(tree)
     }

@@ -21,8 +21,8 @@ struct ConfigField<Section: ConfigSection> {
     let notes: String
     let decode: (inout Section, ConfigDecoding) throws -> Void
     let encode: (Section, inout ConfigEncoding) throws -> Void
-    /// The default instance's value as JSON text.
-    let defaultText: () -> String
+    /// The value in a default instance (of the field's first variant) as JSON text.
+    let defaultText: (Section) -> String
 
     /// A key whose value is always present (absent or null in the file: the default).
     static func value<V: Codable>(_ key: String, _ path: WritableKeyPath<Section, V>, _ schema: Schema,
@@ -30,7 +30,7 @@ struct ConfigField<Section: ConfigSection> {
         Self(key: key, schema: schema, example: example, defaultNote: note, notes: notes,
              decode: { section, c in if let v = try c.optional(key) as V? { section[keyPath: path] = v } },
              encode: { section, c in try c.put(key, section[keyPath: path]) },
-             defaultText: { jsonText(Section()[keyPath: path]) })
+             defaultText: { jsonText($0[keyPath: path]) })
     }
 
     /// A list that is omitted from the resolved config while it is empty.
@@ -39,7 +39,7 @@ struct ConfigField<Section: ConfigSection> {
         Self(key: key, schema: schema, example: example, defaultNote: note, notes: notes,
              decode: { section, c in if let v = try c.optional(key) as [V]? { section[keyPath: path] = v } },
              encode: { section, c in if !section[keyPath: path].isEmpty { try c.put(key, section[keyPath: path]) } },
-             defaultText: { jsonText(Section()[keyPath: path]) })
+             defaultText: { jsonText($0[keyPath: path]) })
     }
 
     /// This field, for the variant values `cases` only.
@@ -54,7 +54,7 @@ struct ConfigField<Section: ConfigSection> {
         Self(key: key, schema: .nullable(schema), example: example, defaultNote: note, notes: notes,
              decode: { section, c in section[keyPath: path] = try c.optional(key) },
              encode: { section, c in try c.putOptional(key, section[keyPath: path]) },
-             defaultText: { Section()[keyPath: path].map { jsonText($0) } ?? "null" })
+             defaultText: { $0[keyPath: path].map { jsonText($0) } ?? "null" })
     }
 }
 
@@ -74,6 +74,8 @@ protocol ConfigSection: Codable, Equatable, Sendable {
     static var variants: (key: String, values: [String], absent: String?)? { get }
     /// The current value of the variants key.
     var variant: String { get }
+    /// A default instance of variant `value` (a dataset's options exist only for it).
+    static func instance(for value: String) -> Self
     /// Defaults that depend on the variant, before the fields are decoded (adam's `lr`).
     mutating func startDecoding(_ c: ConfigDecoding) throws
     /// Defaults that depend on other keys, and checks across keys, after the fields are decoded.
@@ -83,6 +85,7 @@ protocol ConfigSection: Codable, Equatable, Sendable {
 extension ConfigSection {
     static var variants: (key: String, values: [String], absent: String?)? { nil }
     var variant: String { "" }
+    static func instance(for value: String) -> Self { Self() }
     mutating func startDecoding(_ c: ConfigDecoding) throws {}
     mutating func finishDecoding(_ c: ConfigDecoding) throws {}
 
@@ -105,7 +108,7 @@ extension ConfigSection {
         self.init()
         let c = try decoder.container(keyedBy: ConfigKey.self)
         try startDecoding(c)
-        for field in Self.fields { try field.decode(&self, c) }
+        for field in Self.fields where applies(field) { try field.decode(&self, c) }
         try finishDecoding(c)
     }
 
@@ -123,7 +126,8 @@ extension ConfigSection {
             : ["| Key | Type | Default | \(variantColumn!) | Notes |", "|---|---|---|---|---|"]
         for f in fields {
             let scope = variantColumn == nil ? "" : " \(f.cases.map { $0.map { "`\($0)`" }.joined(separator: ", ") } ?? "any") |"
-            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? "`\(f.defaultText())`") |\(scope) \(f.notes) |")
+            let instance = f.cases?.first.map(instance(for:)) ?? Self()
+            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? "`\(f.defaultText(instance))`") |\(scope) \(f.notes) |")
         }
         return lines.joined(separator: "\n")
     }
@@ -162,12 +166,32 @@ enum ConfigSections {
         let base: [String: String]
         /// Whether the section is one entry of an array (`optimizer.groups[0]`).
         let inArray: Bool
+        /// The smallest valid section per value of the variants key (JSON text of the value).
+        var variantBases: [String: [String: String]] = [:]
+
+        /// The smallest valid section for a key whose example needs `needs`.
+        func base(for needs: [String: String]) -> [String: String] {
+            variantKey.flatMap { needs[$0] }.flatMap { variantBases[$0] } ?? base
+        }
+
+        var variantKey: String?
     }
 
     static var all: [Entry] {
-        [entry("loss", LossConfig.self, base: ["type": "\"cross_entropy\""]), entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
+        [data, entry("loss", LossConfig.self, base: ["type": "\"cross_entropy\""]), entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
          entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self),
          entry("optimizer", OptimizerConfig.self), entry("scheduler", SchedulerConfig.self), entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
+    }
+
+    private static var data: Entry {
+        var e = entry("data", DataConfig.self, base: ["dataset": #""mnist""#])
+        e.variantBases = [
+            #""synthetic_linear""#: ["dataset": #""synthetic_linear""#, "count": "8", "test_count": "4"],
+            #""random""#: ["dataset": #""random""#, "count": "8", "shape": "[1, 2, 2]", "classes": "2"],
+            #""image_csv""#: ["dataset": #""image_csv""#, "path": #""a.csv""#],
+            #""image_folder""#: ["dataset": #""image_folder""#, "path": #""a""#],
+        ]
+        return e
     }
 
     private static func entry<S: ConfigSection>(_ path: String, _ type: S.Type, base: [String: String] = [:], inArray: Bool = false) -> Entry {
@@ -176,6 +200,6 @@ enum ConfigSections {
             if let v = S.variants, let value = f.cases?.first { needs[v.key] = "\"\(value)\"" }
             return (f.key, f.example, needs)
         }
-        return Entry(path: path, table: S.markdownTable, examples: examples, base: base, inArray: inArray)
+        return Entry(path: path, table: S.markdownTable, examples: examples, base: base, inArray: inArray, variantKey: S.variants?.key)
     }
 }
