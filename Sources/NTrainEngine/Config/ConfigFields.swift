@@ -49,11 +49,14 @@ struct ConfigField<Section: ConfigSection> {
     func needing(_ members: [String: String]) -> Self { var f = self; f.needs = members; return f }
 
     /// A key that may be null (written as an explicit null, so resolved configs show every key).
+    /// With `writesNull: false` a nil value is left out and null is not accepted (`model.arch`).
     static func optional<V: Codable>(_ key: String, _ path: WritableKeyPath<Section, V?>, _ schema: Schema,
-                                                example: String, default note: String? = nil, _ notes: String) -> Self {
-        Self(key: key, schema: .nullable(schema), example: example, defaultNote: note, notes: notes,
+                                     example: String, default note: String? = nil, writesNull: Bool = true, _ notes: String) -> Self {
+        Self(key: key, schema: writesNull ? .nullable(schema) : schema, example: example, defaultNote: note, notes: notes,
              decode: { section, c in section[keyPath: path] = try c.optional(key) },
-             encode: { section, c in try c.putOptional(key, section[keyPath: path]) },
+             encode: { section, c in
+                 if writesNull { try c.putOptional(key, section[keyPath: path]) } else if let v = section[keyPath: path] { try c.put(key, v) }
+             },
              defaultText: { $0[keyPath: path].map { jsonText($0) } ?? "null" })
     }
 }
@@ -125,7 +128,7 @@ extension ConfigSection {
         var lines = variantColumn == nil ? ["| Key | Type | Default | Notes |", "|---|---|---|---|"]
             : ["| Key | Type | Default | \(variantColumn!) | Notes |", "|---|---|---|---|---|"]
         for f in fields {
-            let scope = variantColumn == nil ? "" : " \(f.cases.map { $0.map { "`\($0)`" }.joined(separator: ", ") } ?? "any") |"
+            let scope = variantColumn == nil ? "" : " \(f.cases.map { $0.map { $0.isEmpty ? "none" : "`\($0)`" }.joined(separator: ", ") } ?? "any") |"
             let instance = f.cases?.first.map(instance(for:)) ?? Self()
             lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? "`\(f.defaultText(instance))`") |\(scope) \(f.notes) |")
         }
@@ -178,9 +181,15 @@ enum ConfigSections {
     }
 
     static var all: [Entry] {
-        [data, entry("loss", LossConfig.self, base: ["type": "\"cross_entropy\""]), entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
+        [data, model, entry("loss", LossConfig.self, base: ["type": "\"cross_entropy\""]), entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
          entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self),
          entry("optimizer", OptimizerConfig.self), entry("scheduler", SchedulerConfig.self), entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
+    }
+
+    private static var model: Entry {
+        var e = entry("model", ModelConfig.self, base: ["arch": #""mlp""#])
+        e.variantBases = ["": [:]]
+        return e
     }
 
     private static var data: Entry {
@@ -197,7 +206,8 @@ enum ConfigSections {
     private static func entry<S: ConfigSection>(_ path: String, _ type: S.Type, base: [String: String] = [:], inArray: Bool = false) -> Entry {
         let examples = S.fields.map { f -> (String, String, [String: String]) in
             var needs = f.needs
-            if let v = S.variants, let value = f.cases?.first { needs[v.key] = "\"\(value)\"" }
+            // An empty variant value (a `layers` model) is the variants key left out, written "".
+            if let v = S.variants, let value = f.cases?.first { needs[v.key] = value.isEmpty ? "" : "\"\(value)\"" }
             return (f.key, f.example, needs)
         }
         return Entry(path: path, table: S.markdownTable, examples: examples, base: base, inArray: inArray, variantKey: S.variants?.key)
