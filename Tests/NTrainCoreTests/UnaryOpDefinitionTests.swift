@@ -31,12 +31,17 @@ final class UnaryOpDefinitionTests: XCTestCase {
         XCTAssertTrue(scaledCheck.passed, "\(scaledCheck)")
     }
 
-    /// The name becomes a CUDA kernel's name, so it must be an identifier.
+    /// The name becomes a CUDA kernel's name, so it must be an identifier, and another op's name
+    /// (a built-in's traps).
     func testOpsAreEqualByNameAndParameters() {
         XCTAssertEqual(UnaryOp.pow(2), .pow(2))
         XCTAssertNotEqual(UnaryOp.pow(2), .pow(3))
         XCTAssertNotEqual(softplus, .relu)
         XCTAssertEqual(UnaryOp.clamp(-1, 1).description, "clamp(-1.0, 1.0)")
+        // Only the built-ins take the hand-written CPU loops and the activations unit.
+        XCTAssertTrue(UnaryOp.builtins.allSatisfy(\.isBuiltin))
+        XCTAssertFalse(softplus.isBuiltin)
+        XCTAssertNil(CPUBackend().fastUnary(softplus, Tensor(shape: [2], scalars: [1, 2]), recording: false))
     }
 
     /// Each built-in op's hand-written CPU kernel (where it has one) gives the same bits as its

@@ -30,6 +30,7 @@ extension CPUBackend {
 
     /// The hand-written forward of `op`, if it has one; the same values as `op.forward`.
     func fastUnary(_ op: UnaryOp, _ x: Tensor, recording: Bool) -> (output: Tensor, saved: Tensor?)? {
+        guard op.isBuiltin else { return nil }
         switch op.name {
         case "exp": return saveOutput(Kernels.map(x) { x, o, r in Kernels.exp(x + r.lowerBound, into: o + r.lowerBound, count: r.count) })
         case "sqrt": return saveOutput(Kernels.map(x) { x, o, r in for i in r { o[i] = ntrain_sqrtf(x[i]) } })
@@ -62,6 +63,7 @@ extension CPUBackend {
     /// The hand-written backward of `op`, if it has one. `saved` is what `fastUnary` (or, for
     /// ops without a fast forward, `unary`) kept: x, y, or for GELU, GELU′(x).
     func fastUnaryBackward(_ op: UnaryOp, _ g: Tensor, saved s: Tensor) -> Tensor? {
+        guard op.isBuiltin else { return nil }
         switch op.name {
         case "exp": return Kernels.map2(g, s) { g, y, o, r in for i in r { o[i] = g[i] * y[i] } }
         case "sqrt": return Kernels.map2(g, s) { g, y, o, r in for i in r { o[i] = g[i] * 0.5 / y[i] } }

@@ -38,7 +38,7 @@ extension CUDAKernels {
     /// The unit holding `op`'s kernels: the activations unit for a built-in op, else one of its own
     /// (compiled at its first use like any other unit).
     public static func pointwise(_ op: UnaryOp) -> CUDAKernelSource {
-        UnaryOp.builtins.contains { $0.name == op.name } ? activations : pointwiseUnit(name: "\(op.name).cu", ops: [op])
+        op.isBuiltin ? activations : pointwiseUnit(name: "\(op.name).cu", ops: [op])
     }
 
     static func pointwiseUnit(name: String, ops: [UnaryOp]) -> CUDAKernelSource {
