@@ -14,7 +14,7 @@ final class ConfigFieldsTests: XCTestCase {
     func testDocsShowTheDeclaredFields() throws {
         var text = try String(contentsOf: Self.docs, encoding: .utf8)
         var stale: [String] = []
-        for entry in ConfigSections.all {
+        for entry in ConfigSections.docsTables {
             let open = "<!-- fields: \(entry.path) -->\n", close = "<!-- /fields -->"
             guard let start = text.range(of: open), let end = text.range(of: close, range: start.upperBound..<text.endIndex) else {
                 XCTFail("docs/config.md has no \(open.dropLast()) … \(close) for the \(entry.path) section")
@@ -48,6 +48,31 @@ final class ConfigFieldsTests: XCTestCase {
                 let set = try config(entry.path, section(base.merging([key: example]) { $1 }))
                 XCTAssertNotEqual(set, plain, "\(entry.path).\(key) = \(example) is accepted but changes nothing")
                 XCTAssertEqual(try ExperimentConfig.decode(set.jsonValue), set, "\(entry.path).\(key) round trip")
+            }
+        }
+    }
+
+    /// Every option of every layer kind changes the decoded model and survives the round trip;
+    /// every kind decodes with its required options alone.
+    func testEveryLayerOptionChangesTheDecodedModel() throws {
+        func model(_ kind: String, _ members: [String: String]) throws -> ExperimentConfig {
+            let options = "{" + members.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+            return try config("model", #"{"layers": [{"\#(kind)": \#(options)}]}"#)
+        }
+        XCTAssertEqual(LayerKinds.all.count, 21)
+        for kind in LayerKinds.all {
+            let required = kind.examples.first?.required ?? [:]
+            let plain = try model(kind.name, required)
+            XCTAssertEqual(try ExperimentConfig.decode(plain.jsonValue), plain, "\(kind.name) round trip")
+            for (key, example, _) in kind.examples where required[key] == nil {
+                let set = try model(kind.name, required.merging([key: example]) { $1 })
+                XCTAssertNotEqual(set, plain, "\(kind.name).\(key) = \(example) is accepted but changes nothing")
+                XCTAssertEqual(try ExperimentConfig.decode(set.jsonValue), set, "\(kind.name).\(key) round trip")
+            }
+            for key in required.keys {
+                XCTAssertThrowsError(try model(kind.name, required.filter { $0.key != key }), "\(kind.name) without \(key)") { error in
+                    XCTAssertTrue("\(error)".contains("\(kind.name).\(key): missing (required)"), "\(error)")
+                }
             }
         }
     }

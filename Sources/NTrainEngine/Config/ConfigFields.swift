@@ -13,6 +13,8 @@ struct ConfigField<Section: ConfigSection> {
     var cases: [String]? = nil
     /// Other keys `example` needs to be valid (`nesterov` needs `momentum`), as JSON members.
     var needs: [String: String] = [:]
+    /// Whether the key must be given (`conv2d.out`).
+    var required = false
     /// A valid JSON value other than the default: the test that every key changes the decoded
     /// config sets it.
     let example: String
@@ -42,6 +44,9 @@ struct ConfigField<Section: ConfigSection> {
              defaultText: { jsonText($0[keyPath: path]) })
     }
 
+    /// This field, which must be given.
+    func isRequired() -> Self { var f = self; f.required = true; return f }
+
     /// This field, for the variant values `cases` only.
     func only(_ cases: [String]) -> Self { var f = self; f.cases = cases; return f }
 
@@ -49,10 +54,11 @@ struct ConfigField<Section: ConfigSection> {
     func needing(_ members: [String: String]) -> Self { var f = self; f.needs = members; return f }
 
     /// A key that may be null (written as an explicit null, so resolved configs show every key).
-    /// With `writesNull: false` a nil value is left out and null is not accepted (`model.arch`).
+    /// With `writesNull: false` a nil value is left out, and null is not accepted unless `acceptsNull`.
     static func optional<V: Codable>(_ key: String, _ path: WritableKeyPath<Section, V?>, _ schema: Schema,
-                                     example: String, default note: String? = nil, writesNull: Bool = true, _ notes: String) -> Self {
-        Self(key: key, schema: writesNull ? .nullable(schema) : schema, example: example, defaultNote: note, notes: notes,
+                                     example: String, default note: String? = nil, writesNull: Bool = true, acceptsNull: Bool? = nil,
+                                     _ notes: String) -> Self {
+        Self(key: key, schema: acceptsNull ?? writesNull ? .nullable(schema) : schema, example: example, defaultNote: note, notes: notes,
              decode: { section, c in section[keyPath: path] = try c.optional(key) },
              encode: { section, c in
                  if writesNull { try c.putOptional(key, section[keyPath: path]) } else if let v = section[keyPath: path] { try c.put(key, v) }
@@ -93,7 +99,9 @@ extension ConfigSection {
     mutating func finishDecoding(_ c: ConfigDecoding) throws {}
 
     static var schema: Schema {
-        guard let v = variants else { return .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0.schema) })) }
+        guard let v = variants else {
+            return .object(Dictionary(uniqueKeysWithValues: fields.map { ($0.key, $0.schema) }), required: Set(fields.filter(\.required).map(\.key)))
+        }
         let keyed = fields.filter { $0.key != v.key }
         let common = Dictionary(uniqueKeysWithValues: keyed.filter { $0.cases == nil }.map { ($0.key, $0.schema) })
         var cases: [String: [String: Schema]] = [:]
@@ -130,7 +138,7 @@ extension ConfigSection {
         for f in fields {
             let scope = variantColumn == nil ? "" : " \(f.cases.map { $0.map { $0.isEmpty ? "none" : "`\($0)`" }.joined(separator: ", ") } ?? "any") |"
             let instance = f.cases?.first.map(instance(for:)) ?? Self()
-            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? "`\(f.defaultText(instance))`") |\(scope) \(f.notes) |")
+            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? (f.required ? "required" : "`\(f.defaultText(instance))`")) |\(scope) \(f.notes) |")
         }
         return lines.joined(separator: "\n")
     }
@@ -152,7 +160,7 @@ extension Schema {
         case .object, .variants, .tagged: return "object"
         case .nullable(let s): return "\(s.docsType) or null"
         case .either(let list): return list.map(\.docsType).joined(separator: " or ")
-        case .deferred(let make): return make().docsType
+        case .deferred: return "object"  // the recursive ones (a layer, a scheduler); calling it here would recurse
         }
     }
 }
@@ -178,6 +186,11 @@ enum ConfigSections {
         }
 
         var variantKey: String?
+    }
+
+    /// Every generated table of docs/config.md by its path: the sections' and the layer list's.
+    static var docsTables: [(path: String, table: String)] {
+        all.map { ($0.path, $0.table) } + [("model.layers", LayerKinds.markdownTable)]
     }
 
     static var all: [Entry] {
