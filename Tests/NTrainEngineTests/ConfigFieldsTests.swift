@@ -77,6 +77,21 @@ final class ConfigFieldsTests: XCTestCase {
         }
     }
 
+    /// Every sample of every transform kind (each option set in turn) decodes to a different
+    /// config and survives the round trip.
+    func testEveryTransformOptionChangesTheDecodedData() throws {
+        XCTAssertEqual(TransformKinds.all.count, 7)
+        for kind in TransformKinds.all {
+            var seen: [ExperimentConfig] = []
+            for sample in kind.samples {
+                let c = try config("data", #"{"dataset": "mnist", "transforms": [{"\#(kind.name)": \#(sample)}]}"#)
+                XCTAssertEqual(try ExperimentConfig.decode(c.jsonValue), c, "\(kind.name) \(sample) round trip")
+                XCTAssertFalse(seen.contains(c), "\(kind.name) \(sample) changes nothing")
+                seen.append(c)
+            }
+        }
+    }
+
     /// Keys outside the fields are refused with the fields as the allowed list.
     func testTheSchemaIsTheFields() {
         XCTAssertThrowsError(try config("train", #"{"epoch": 3}"#)) { error in

@@ -190,7 +190,7 @@ enum ConfigSections {
 
     /// Every generated table of docs/config.md by its path: the sections' and the layer list's.
     static var docsTables: [(path: String, table: String)] {
-        all.map { ($0.path, $0.table) } + [("model.layers", LayerKinds.markdownTable)]
+        all.map { ($0.path, $0.table) } + [("model.layers", LayerKinds.markdownTable), ("data.transforms", TransformKinds.markdownTable)]
     }
 
     static var all: [Entry] {

@@ -32,18 +32,19 @@ public enum TransformSpec: Codable, Equatable, Sendable {
         }
     }
 
-    static var schema: Schema {
-        .tagged([
-            "normalize": .object(
-                ["mean": .array(.number(.any), minCount: 1), "std": .array(.number(.positive), minCount: 1)],
-                required: ["mean", "std"]),
-            "scale": .number(.any),
-            "pad": .integer(.nonNegative),
-            "random_crop": .object(["size": .pair(.atLeastOne), "padding": .integer(.nonNegative)], required: ["size"]),
-            "random_horizontal_flip": .object(["p": .number(.unitClosed)]),
-            "to_chw": .object([:]),
-            "resize": .pair(NumberRange(min: 1, max: 4096)),
-        ])
+    static var schema: Schema { .tagged(Dictionary(uniqueKeysWithValues: TransformKinds.all.map { ($0.name, $0.schema) })) }
+
+    /// The entry's name in configs (`normalize`, `random_crop`, ...).
+    public var kind: String {
+        switch self {
+        case .normalize: return "normalize"
+        case .scale: return "scale"
+        case .pad: return "pad"
+        case .randomCrop: return "random_crop"
+        case .randomHorizontalFlip: return "random_horizontal_flip"
+        case .toCHW: return "to_chw"
+        case .resize: return "resize"
+        }
     }
 
     public init(from decoder: Decoder) throws {
@@ -51,45 +52,15 @@ public enum TransformSpec: Codable, Equatable, Sendable {
         guard c.allKeys.count == 1, let key = c.allKeys.first else {
             throw c.error(nil, "expected an object with exactly one key naming the transform")
         }
-        switch key.stringValue {
-        case "normalize":
-            let args = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: key)
-            let mean: [Double] = try args.value("mean", default: [])
-            let std: [Double] = try args.value("std", default: [])
-            guard mean.count == std.count || mean.count == 1 || std.count == 1 else {
-                throw args.error(nil, "mean has \(mean.count) values and std \(std.count); give one per channel (or one for all)")
-            }
-            self = .normalize(mean: mean, std: std)
-        case "scale": self = .scale(try c.decode(Double.self, forKey: key))
-        case "pad": self = .pad(try c.decode(Int.self, forKey: key))
-        case "random_crop":
-            let args = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: key)
-            guard let size: IntPair = try args.optional("size") else { throw args.error("size", "missing (required)") }
-            self = .randomCrop(size: size, padding: try args.value("padding", default: 0))
-        case "random_horizontal_flip":
-            let args = try c.nestedContainer(keyedBy: ConfigKey.self, forKey: key)
-            self = .randomHorizontalFlip(p: try args.value("p", default: 0.5))
-        case "to_chw": self = .toCHW
-        case "resize": self = .resize(try c.decode(IntPair.self, forKey: key))
-        default:
-            throw c.error(key.stringValue, "unknown transform; allowed: normalize, scale, pad, random_crop, random_horizontal_flip, to_chw, resize")
+        guard let kind = TransformKinds.all.first(where: { $0.name == key.stringValue }) else {
+            throw c.error(key.stringValue, "unknown transform; allowed: \(TransformKinds.all.map(\.name).joined(separator: ", "))")
         }
+        self = try kind.decode(try c.superDecoder(forKey: key))
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: ConfigKey.self)
-        switch self {
-        case .normalize(let mean, let std):
-            try c.put("normalize", ["mean": mean, "std": std])
-        case .scale(let factor): try c.put("scale", factor)
-        case .pad(let n): try c.put("pad", n)
-        case .randomCrop(let size, let padding):
-            var args = c.nestedContainer(keyedBy: ConfigKey.self, forKey: ConfigKey("random_crop"))
-            try args.put("size", size)
-            try args.put("padding", padding)
-        case .randomHorizontalFlip(let p): try c.put("random_horizontal_flip", ["p": p])
-        case .toCHW: try c.put("to_chw", [String: Int]())
-        case .resize(let size): try c.put("resize", size)
-        }
+        guard let kind = TransformKinds.all.first(where: { $0.name == self.kind }) else { preconditionFailure("no transform kind \(self.kind)") }
+        try kind.encode(self, c.superEncoder(forKey: ConfigKey(self.kind)))
     }
 }
