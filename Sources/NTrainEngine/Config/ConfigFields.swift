@@ -190,11 +190,11 @@ enum ConfigSections {
 
     /// Every generated table of docs/config.md by its path: the sections' and the layer list's.
     static var docsTables: [(path: String, table: String)] {
-        all.map { ($0.path, $0.table) } + [("model.layers", LayerKinds.markdownTable), ("data.transforms", TransformKinds.markdownTable)]
+        all.map { ($0.path.isEmpty ? "top" : $0.path, $0.table) } + [("model.layers", LayerKinds.markdownTable), ("data.transforms", TransformKinds.markdownTable)]
     }
 
     static var all: [Entry] {
-        [data, model, entry("loss", LossConfig.self, base: ["type": "\"cross_entropy\""]), entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
+        [entry("", ExperimentConfig.self), data, model, entry("loss", LossConfig.self, base: ["type": "\"cross_entropy\""]), entry("train", TrainConfig.self), entry("train.early_stopping", EarlyStopping.self), entry("train.ema", EMAConfig.self),
          entry("checkpoint", CheckpointConfig.self), entry("logging", LoggingConfig.self),
          entry("optimizer", OptimizerConfig.self), entry("scheduler", SchedulerConfig.self), entry("optimizer.groups", ParameterGroupConfig.self, base: ["match": #"["*"]"#], inArray: true)]
     }

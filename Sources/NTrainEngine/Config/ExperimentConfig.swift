@@ -3,7 +3,7 @@ import Foundation
 /// One experiment, as described by a JSON config file (DESIGN §2, docs/config.md). Every field
 /// except `model` and `data.dataset` has a default; decoding fills them in, so an encoded config is
 /// fully resolved.
-public struct ExperimentConfig: Codable, Equatable, Sendable {
+public struct ExperimentConfig: ConfigSection {
     /// Run name, used for `runs/<name>/`; defaults to the config file's base name.
     public var name = "experiment"
     public var seed = 0
@@ -25,47 +25,45 @@ public struct ExperimentConfig: Codable, Equatable, Sendable {
         self.loss = LossConfig(type: data.dataset == .syntheticLinear ? .mse : .crossEntropy)
     }
 
-    static var schema: Schema {
-        .object(
-            [
-                "name": .runName, "seed": .integer(.nonNegative), "device": .nullable(.device),
-                "data": DataConfig.schema, "model": ModelConfig.schema, "loss": LossConfig.schemaWithShorthand,
-                "optimizer": OptimizerConfig.schema, "scheduler": SchedulerConfig.schema(nested: false),
-                "train": TrainConfig.schema, "checkpoint": CheckpointConfig.schema, "logging": LoggingConfig.schema,
-            ], required: ["data", "model"])
-    }
+    public init() { self.init(data: DataConfig(dataset: .mnist), model: ModelConfig(arch: .mlp)) }
 
     static let defaultNameKey = CodingUserInfoKey(rawValue: "ntrain.defaultName")!
 
     public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: ConfigKey.self)
-        guard c.has("data") else { throw c.error("data", "missing; the config needs a data section with at least \"dataset\"") }
-        guard c.has("model") else { throw c.error("model", "missing; the config needs a model section with \"arch\" or \"layers\"") }
-        self.init(data: try c.value("data", default: DataConfig(dataset: .mnist)), model: try c.value("model", default: ModelConfig(arch: .lenet)))
-        name = try c.value("name", default: (decoder.userInfo[Self.defaultNameKey] as? String) ?? name)
-        seed = try c.value("seed", default: seed)
-        device = try c.optional("device")
-        loss = try c.value("loss", default: loss)
-        optimizer = try c.value("optimizer", default: optimizer)
-        scheduler = try c.value("scheduler", default: scheduler)
-        train = try c.value("train", default: train)
-        checkpoint = try c.value("checkpoint", default: checkpoint)
-        logging = try c.value("logging", default: logging)
+        try self.init(fieldsFrom: decoder)
+        if !(try decoder.container(keyedBy: ConfigKey.self)).has("name") { name = (decoder.userInfo[Self.defaultNameKey] as? String) ?? name }
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: ConfigKey.self)
-        try c.put("name", name)
-        try c.put("seed", seed)
-        try c.putOptional("device", device)
-        try c.put("data", data)
-        try c.put("model", model)
-        try c.put("loss", loss)
-        try c.put("optimizer", optimizer)
-        try c.put("scheduler", scheduler)
-        try c.put("train", train)
-        try c.put("checkpoint", checkpoint)
-        try c.put("logging", logging)
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
+
+    static var fields: [ConfigField<Self>] {
+        [
+            .value("name", \.name, .runName, example: #""other""#, default: "the config file's base name",
+                   "run folder `runs/<name>/<time>/`; one folder name: no `/` or `\\`, not `.` or `..`, no control characters, 1-100 bytes"),
+            .value("seed", \.seed, .integer(.nonNegative), example: "7", "seeds init, shuffling, dropout, augmentation"),
+            .optional("device", \.device, .device, example: #""cpux""#,
+                      "`cpux`, `cpu0`, `gpux`, `gpu1`, `xpux`; null: `MGE_DEFAULT_DEVICE`, else `xpux` (GPU 0 where one is usable, else the CPU). `--device` wins. GPU requirements and limits: [gpu.md](gpu.md)"),
+            .value("data", \.data, DataConfig.schema, example: #"{"dataset": "cifar10"}"#, default: "required", "below").isRequired(),
+            .value("model", \.model, ModelConfig.schema, example: #"{"arch": "linear"}"#, default: "required", "below").isRequired(),
+            .value("loss", \.loss, LossConfig.schemaWithShorthand, example: #""nll""#, default: "`cross_entropy` (`mse` for `synthetic_linear`)",
+                   "below"),
+            .value("optimizer", \.optimizer, OptimizerConfig.schema, example: #"{"type": "adam"}"#, default: "`{\"type\": \"sgd\"}`", "below"),
+            .value("scheduler", \.scheduler, SchedulerConfig.schema(nested: false), example: #"{"type": "exponential"}"#,
+                   default: "`{\"type\": \"constant\"}`", "below"),
+            .value("train", \.train, TrainConfig.schema, example: #"{"epochs": 2}"#, default: "all defaults", "below"),
+            .value("checkpoint", \.checkpoint, CheckpointConfig.schema, example: #"{"every": 0}"#, default: "all defaults", "below"),
+            .value("logging", \.logging, LoggingConfig.schema, example: #"{"csv": false}"#, default: "all defaults", "below"),
+        ]
+    }
+
+    /// The loss defaults by dataset: mse for the regression dataset synthetic_linear.
+    mutating func startDecoding(_ c: ConfigDecoding) throws {
+        guard c.has("data") else { throw c.error("data", "missing; the config needs a data section with at least \"dataset\"") }
+        guard c.has("model") else { throw c.error("model", "missing; the config needs a model section with \"arch\" or \"layers\"") }
+    }
+
+    mutating func finishDecoding(_ c: ConfigDecoding) throws {
+        if !c.has("loss") { loss = LossConfig(type: data.dataset == .syntheticLinear ? .mse : .crossEntropy) }
     }
 
     // MARK: Loading
