@@ -61,10 +61,10 @@ final class ConfigFieldsTests: XCTestCase {
         }
         XCTAssertEqual(LayerKinds.all.count, 21)
         for kind in LayerKinds.all {
-            let required = kind.examples.first?.required ?? [:]
+            let required = kind.required
             let plain = try model(kind.name, required)
             XCTAssertEqual(try ExperimentConfig.decode(plain.jsonValue), plain, "\(kind.name) round trip")
-            for (key, example, _) in kind.examples where required[key] == nil {
+            for (key, example) in kind.examples {
                 let set = try model(kind.name, required.merging([key: example]) { $1 })
                 XCTAssertNotEqual(set, plain, "\(kind.name).\(key) = \(example) is accepted but changes nothing")
                 XCTAssertEqual(try ExperimentConfig.decode(set.jsonValue), set, "\(kind.name).\(key) round trip")

@@ -12,7 +12,7 @@ public enum CUDARuntime {
     nonisolated(unsafe) private static var installed: CUDADriver?
     nonisolated(unsafe) private static var contexts: [Int: CUDAContext] = [:]
     /// Why a device's context could not be opened, for the op that tried (thrown at its sync point).
-    nonisolated(unsafe) private static var openFailures: [Int: CUDAOpFailure] = [:]
+    nonisolated(unsafe) private static var openFailures: [Int: Error] = [:]
 
     /// Runs GPU tensors on `driver` instead of the system's libcuda (the CUDA host emulator in
     /// tests); nil goes back to the system's. Closes the contexts opened so far.
@@ -78,13 +78,11 @@ public enum CUDARuntime {
     /// Records that `op` failed on `device` (the first failure since a sync point is kept: later
     /// ones are usually its consequences).
     static func record(_ error: Error, op: String, device: Device) {
-        let failure = error as? CUDAUnsupportedOp as Error? ?? CUDAOpFailure(op: op, device: device, underlying: error)
+        let failure: Error = error is CUDAUnsupportedOp ? error : CUDAOpFailure(op: op, device: device, underlying: error)
         let index = gpuIndex(device)
         lock.lock()
         let opened = contexts[index]
-        if opened == nil, openFailures[index] == nil {
-            openFailures[index] = failure as? CUDAOpFailure ?? CUDAOpFailure(op: op, device: device, underlying: error)
-        }
+        if opened == nil, openFailures[index] == nil { openFailures[index] = failure }
         lock.unlock()
         opened?.record(failure)
     }

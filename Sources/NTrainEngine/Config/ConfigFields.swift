@@ -28,7 +28,7 @@ struct ConfigField<Section: ConfigSection> {
 
     /// A key whose value is always present (absent or null in the file: the default).
     static func value<V: Codable>(_ key: String, _ path: WritableKeyPath<Section, V>, _ schema: Schema,
-                                             example: String, default note: String? = nil, _ notes: String) -> Self {
+                                  example: String, default note: String? = nil, _ notes: String) -> Self {
         Self(key: key, schema: schema, example: example, defaultNote: note, notes: notes,
              decode: { section, c in if let v = try c.optional(key) as V? { section[keyPath: path] = v } },
              encode: { section, c in try c.put(key, section[keyPath: path]) },
@@ -43,6 +43,9 @@ struct ConfigField<Section: ConfigSection> {
              encode: { section, c in if !section[keyPath: path].isEmpty { try c.put(key, section[keyPath: path]) } },
              defaultText: { jsonText($0[keyPath: path]) })
     }
+
+    /// The Default column of the docs: the note, "required", or the value in `instance`.
+    func defaultColumn(in instance: Section) -> String { defaultNote ?? (required ? "required" : "`\(defaultText(instance))`") }
 
     /// This field, which must be given.
     func isRequired() -> Self { var f = self; f.required = true; return f }
@@ -138,7 +141,7 @@ extension ConfigSection {
         for f in fields {
             let scope = variantColumn == nil ? "" : " \(f.cases.map { $0.map { $0.isEmpty ? "none" : "`\($0)`" }.joined(separator: ", ") } ?? "any") |"
             let instance = f.cases?.first.map(instance(for:)) ?? Self()
-            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? (f.required ? "required" : "`\(f.defaultText(instance))`")) |\(scope) \(f.notes) |")
+            lines.append("| `\(f.key)` | \(f.schema.docsType) | \(f.defaultColumn(in: instance)) |\(scope) \(f.notes) |")
         }
         return lines.joined(separator: "\n")
     }
@@ -177,15 +180,15 @@ enum ConfigSections {
         let base: [String: String]
         /// Whether the section is one entry of an array (`optimizer.groups[0]`).
         let inArray: Bool
-        /// The smallest valid section per value of the variants key (JSON text of the value).
+        /// The section's variants key, and its smallest valid section per value of that key
+        /// (JSON text of the value).
+        var variantKey: String?
         var variantBases: [String: [String: String]] = [:]
 
         /// The smallest valid section for a key whose example needs `needs`.
         func base(for needs: [String: String]) -> [String: String] {
             variantKey.flatMap { needs[$0] }.flatMap { variantBases[$0] } ?? base
         }
-
-        var variantKey: String?
     }
 
     /// Every generated table of docs/config.md by its path: the sections' and the layer list's.

@@ -6,7 +6,9 @@ enum LayerKinds {
         let name: String
         let schema: Schema
         let table: [String]
-        let examples: [(key: String, json: String, required: [String: String])]
+        /// Each optional option's example, and the required options with theirs.
+        let examples: [(key: String, json: String)]
+        let required: [String: String]
         let decode: (Decoder) throws -> LayerSpec
         let encode: (LayerSpec, Encoder) throws -> Void
         let notes: String
@@ -75,11 +77,9 @@ enum LayerKinds {
     private static func kind<S: ConfigSection>(_ name: String, _ type: S.Type, _ make: @escaping (S) -> LayerSpec,
                                                notes: String = "", options: @escaping (LayerSpec) -> S?) -> Kind {
         let required = Dictionary(uniqueKeysWithValues: S.fields.filter(\.required).map { ($0.key, $0.example) })
-        let rows = S.fields.map { f in
-            "`\(f.key)` | \(f.schema.docsType) | \(f.defaultNote ?? (f.required ? "required" : "`\(f.defaultText(S()))`")) | \(f.notes)"
-        }
+        let rows = S.fields.map { f in "`\(f.key)` | \(f.schema.docsType) | \(f.defaultColumn(in: S())) | \(f.notes)" }
         return Kind(
-            name: name, schema: S.schema, table: rows, examples: S.fields.map { ($0.key, $0.example, required) },
+            name: name, schema: S.schema, table: rows, examples: S.fields.filter { !$0.required }.map { ($0.key, $0.example) }, required: required,
             decode: { make(try S(from: $0)) },
             encode: { spec, encoder in
                 guard let o = options(spec) else { preconditionFailure("\(spec.kind) is not a \(name)") }
@@ -89,7 +89,7 @@ enum LayerKinds {
     }
 
     private static func plain(_ name: String, _ spec: LayerSpec, _ notes: String = "") -> Kind {
-        Kind(name: name, schema: LayerSpec.NoOptions.schema, table: [], examples: [], decode: { _ = try LayerSpec.NoOptions(from: $0); return spec },
+        Kind(name: name, schema: LayerSpec.NoOptions.schema, table: [], examples: [], required: [:], decode: { _ = try LayerSpec.NoOptions(from: $0); return spec },
              encode: { _, encoder in try LayerSpec.NoOptions().encode(to: encoder) }, notes: notes.isEmpty ? "no options" : notes)
     }
 

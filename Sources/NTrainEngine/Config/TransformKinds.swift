@@ -65,7 +65,7 @@ enum TransformKinds {
     private static func object<S: ConfigSection>(_ name: String, _ type: S.Type, example: String, _ notes: String,
                                                  _ make: @escaping (S) -> TransformSpec, options: @escaping (TransformSpec) -> S?) -> Kind {
         let arguments = S.fields.map { f in
-            "`\(f.key)`: \(f.schema.docsType), \(f.defaultNote ?? (f.required ? "required" : "default `\(f.defaultText(S()))`"))"
+            "`\(f.key)`: \(f.schema.docsType), \(f.required || f.defaultNote != nil ? "" : "default ")\(f.defaultColumn(in: S()))"
         }
         let required = S.fields.filter(\.required).map { "\"\($0.key)\": \($0.example)" }
         let samples = [required] + S.fields.filter { !$0.required }.map { required + ["\"\($0.key)\": \($0.example)"] }

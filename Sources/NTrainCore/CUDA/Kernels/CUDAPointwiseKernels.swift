@@ -1,3 +1,5 @@
+import Foundation
+
 /// The unary ops' CUDA kernels, generated from their definitions (`UnaryOp.cuda`): a forward
 /// `NAME_f32(a, out, n, p0, …)` and a backward `NAME_backward_f32(g, saved, out, n, p0, …)` each,
 /// grid-stride loops like every elementwise kernel.
@@ -36,10 +38,20 @@ extension CUDAKernels {
     public static let activations = pointwiseUnit(name: "activations.cu", ops: UnaryOp.builtins)
 
     /// The unit holding `op`'s kernels: the activations unit for a built-in op, else one of its own
-    /// (compiled at its first use like any other unit).
+    /// (compiled at its first use like any other unit), generated once per op name.
     public static func pointwise(_ op: UnaryOp) -> CUDAKernelSource {
-        op.isBuiltin ? activations : pointwiseUnit(name: "\(op.name).cu", ops: [op])
+        if op.isBuiltin { return activations }
+        generatedLock.lock()
+        defer { generatedLock.unlock() }
+        if let unit = generated[op.name] { return unit }
+        let unit = pointwiseUnit(name: "\(op.name).cu", ops: [op])
+        generated[op.name] = unit
+        return unit
     }
+
+    // Every launch of a new op asks for its unit: keep the generated source instead of rebuilding it.
+    private static let generatedLock = NSLock()
+    nonisolated(unsafe) private static var generated: [String: CUDAKernelSource] = [:]
 
     static func pointwiseUnit(name: String, ops: [UnaryOp]) -> CUDAKernelSource {
         CUDAKernelSource(name: name, body: pointwiseHelpers + ops.map(kernels(for:)).joined(separator: "\n"),
