@@ -86,6 +86,33 @@ final class TrainerTests: XCTestCase {
         XCTAssertTrue(weights(four) == weights(extended))
     }
 
+    /// `scheduler.interval` is read by the loop, not by the built scheduler: 12 batches per epoch,
+    /// step_size 5, gamma 0.5. Per batch, 24 steps halve the rate 4 times; per epoch, 2 steps not at all.
+    func testStepIntervalSchedulerStepsPerBatch() throws {
+        let perStep = try Trainer(config: try config(), options: TrainOptions(out: run("per-step")))
+        _ = try perStep.run()
+        XCTAssertEqual(perStep.optimizer.learningRate, 0.01 * 0.0625, accuracy: 1e-9)
+        let perEpoch = try Trainer(config: try config(scheduler: #"{"type": "step", "step_size": 5, "gamma": 0.5, "interval": "epoch"}"#),
+                                   options: TrainOptions(out: run("per-epoch")))
+        _ = try perEpoch.run()
+        XCTAssertEqual(perEpoch.optimizer.learningRate, 0.01, accuracy: 1e-9)
+    }
+
+    /// `loss.reduction` is read by the loop: the sum over a batch of 8 at lr / 8 takes exactly the
+    /// steps the mean takes at lr (both scale by a power of two), and at lr it takes others.
+    func testSumReductionIsTheMeanTimesTheBatch() throws {
+        func weights(_ name: String, _ reduction: String, lr: Double) throws -> [[Float]] {
+            let trainer = try Trainer(config: try config(#", "loss": {"type": "cross_entropy", "reduction": "\#(reduction)"}"#, epochs: 1,
+                                                         optimizer: #"{"type": "sgd", "lr": \#(lr)}"#, scheduler: #"{"type": "constant"}"#),
+                                      options: TrainOptions(out: run(name)))
+            _ = try trainer.run()
+            return self.weights(trainer)
+        }
+        let mean = try weights("mean", "mean", lr: 0.08)
+        XCTAssertTrue(try weights("sum", "sum", lr: 0.01) == mean)
+        XCTAssertFalse(try weights("sum-same-lr", "sum", lr: 0.08) == mean)
+    }
+
     func testNaNStopsBeforeTheStepAndKeepsTheLastGoodCheckpoint() throws {
         // Epoch 1 trains normally; epoch 2's learning rate makes the loss overflow.
         let cfg = try config(epochs: 3, optimizer: #"{"type": "sgd", "lr": 0.01}"#, scheduler: #"{"type": "piecewise", "values": [0.01, 1e30]}"#)

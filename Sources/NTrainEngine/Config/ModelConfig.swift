@@ -54,7 +54,7 @@ public struct ModelConfig: ConfigSection {
                 .only(pooled),
             .value("init", \.initialization, .choice(InitScheme.self), example: #""xavier_uniform""#,
                    "`kaiming_uniform` (PyTorch's default), `kaiming_normal`, `xavier_uniform`, `xavier_normal`, `normal` (N(0, `init_std`) weights, zero biases: MindSpore's `Normal(0.02)`)"),
-            .value("init_std", \.initStd, .number(.positive), example: "0.1", "standard deviation for `init: \"normal\"`"),
+            .value("init_std", \.initStd, .number(.positive), example: "0.1", "standard deviation for `init: \"normal\"`").needing(["init": #""normal""#]),
             .value("hidden", \.hidden, .array(.integer(.width)), example: "[8]", "hidden layer sizes").only(["mlp"]),
             .value("dropout", \.dropout, .number(.unitOpen), example: "0.5", "after each hidden layer").only(["mlp"]),
             // ResNet-18's last stage has 8·width channels: 256 keeps it at 2,048 (about 180 M parameters).

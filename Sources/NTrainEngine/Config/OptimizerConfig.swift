@@ -58,7 +58,7 @@ public struct OptimizerConfig: ConfigSection {
             .value("momentum", \.momentum, .number(.nonNegative), example: "0.9", "").only(["sgd", "rmsprop"]),
             .value("nesterov", \.nesterov, .bool, example: "true", "Nesterov momentum; needs momentum > 0 and dampening 0")
                 .only(["sgd"]).needing(["momentum": "0.9"]),
-            .value("dampening", \.dampening, .number(.unitClosed), example: "0.5", "").only(["sgd"]),
+            .value("dampening", \.dampening, .number(.unitClosed), example: "0.5", "").only(["sgd"]).needing(["momentum": "0.9"]),
             .value("betas", \.betas, betas, example: "[0.8, 0.99]", "[β1, β2]").only(["adam", "adamw", "nadam"]),
             .value("eps", \.eps, .number(.positive), example: "0.001", default: "`1e-08`; `1e-10` for adagrad", "")
                 .only(["adam", "adamw", "nadam", "adagrad", "rmsprop"]),
@@ -69,7 +69,8 @@ public struct OptimizerConfig: ConfigSection {
             .value("alpha", \.alpha, .number(.unitOpen), example: "0.9", "smoothing constant").only(["rmsprop"]),
             .value("centered", \.centered, .bool, example: "true", "").only(["rmsprop"]),
             .list("groups", \.groups, .array(ParameterGroupConfig.schema), example: #"[{"match": ["*.bias"], "weight_decay": 0}]"#,
-                  default: "none", "parameter groups with their own learning-rate factor and weight decay (below)"),
+                  default: "none", "parameter groups with their own learning-rate factor and weight decay (below)")
+                .needing(["weight_decay": "0.1"]),
         ]
     }
 
