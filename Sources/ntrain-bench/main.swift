@@ -92,6 +92,8 @@ func run(_ args: [String]) throws {
         BenchResult(workload: "gelu-kernel", images: 0, seconds: 0, flopsPerImage: 0, extra: ["ns_per_element": best]).printed()
     case "composition"?:
         CompositionBenchmark.run()
+    case "conv"?:
+        try ConvBenchmark.run(batch: args.count > 1 ? Int(args[1]) ?? 512 : 512)
     case "unary"?:
         UnaryBenchmark.run(count: args.count > 1 ? Int(args[1]) ?? (1 << 20) : 1 << 20)
     case "dump-random"? where args.count == 3:

@@ -65,6 +65,10 @@ extension Kernels {
     /// there instead of scratch and kept, so the backward pass need not unfold the input again.
     public static func conv2d(_ x: Tensor, weight: Tensor, bias: Tensor?, geometry g: Conv2dGeometry,
                               columns saved: UnsafeMutablePointer<Float>? = nil) -> Tensor {
+        if usesWinograd(g) {
+            precondition(saved == nil, "conv2d: a Winograd convolution keeps no columns")
+            return winogradConv2d(x, weight: weight, bias: bias, geometry: g)
+        }
         let out = Tensor(uninitialized: g.outputShape)
         let p = g.outPixels, rs = g.columnRowStride, oh = g.outHeight, ow = g.outWidth, po = out.data
         convForwardPlanes(x, weight: weight, bias: bias, geometry: g, columns: saved, directOutput: po) { s, k, bias in
@@ -95,6 +99,11 @@ extension Kernels {
         inputGrad: Bool, weightGrad: Bool, biasGrad: Bool, columns saved: UnsafePointer<Float>? = nil
     ) -> (input: Tensor?, weight: Tensor?, bias: Tensor?) {
         precondition(grad.shape == g.outputShape, "conv2d backward: gradient \(grad.shape) ≠ output \(g.outputShape)")
+        if inputGrad && usesWinograd(g) {
+            let rest = conv2dBackward(grad, input: x, weight: weight, geometry: g, inputGrad: false, weightGrad: weightGrad,
+                                      biasGrad: biasGrad, columns: saved)
+            return (winogradInputGradient(grad, weight: weight, geometry: g), rest.weight, rest.bias)
+        }
         let p = g.outPixels, pc = g.columnPixels, rs = g.columnRowStride, outC = g.outChannels, outImage = outC * p
         let oh = g.outHeight, ow = g.outWidth, wide = g.unfoldsWide, pg = grad.data
         return convBackward(input: x, weight: weight, geometry: g, inputGrad: inputGrad, weightGrad: weightGrad,
