@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NTrainCore
 
@@ -6,12 +5,9 @@ import NTrainCore
 /// on a [64, 64, 16, 16] activation (milliseconds, best of 15). A primitive stays only where it
 /// pays (docs/benchmarks.md, "Unary kernels and composed ops"); mean is composed (sum / n).
 enum CompositionBenchmark {
-    private static func best(_ body: () -> Void) -> Double {
-        body()
-        var b = Double.infinity
-        for _ in 0..<15 { let t0 = DispatchTime.now().uptimeNanoseconds; body(); b = Swift.min(b, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
-        return b
-    }
+    /// Milliseconds, the best of 15.
+    private static func best(_ body: () -> Void) -> Double { bestTime(body) * 1e3 }
+
     static func run() {
         var rng = RandomGenerator(seed: 3)
         let shape: Shape = [64, 64, 16, 16]

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NTrainCore
 
@@ -37,14 +36,5 @@ enum ConvBenchmark {
                     extra: ["inference_ms": total.inference * 1e3, "forward_ms": total.forward * 1e3, "backward_ms": total.backward * 1e3]).printed()
     }
 
-    private static func best(_ body: () -> Void) -> Double {
-        body()
-        var best = Double.infinity
-        for _ in 0..<3 {
-            let start = DispatchTime.now().uptimeNanoseconds
-            body()
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-        }
-        return best
-    }
+    private static func best(_ body: () -> Void) -> Double { bestTime(of: 3, body) }
 }

@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import NTrainCore
 
@@ -33,15 +32,5 @@ enum UnaryBenchmark {
         }
     }
 
-    /// The best of 15 timings of `body`, in seconds, after one untimed run.
-    private static func best(_ body: () -> Void) -> Double {
-        body()
-        var best = Double.infinity
-        for _ in 0..<15 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            body()
-            best = Swift.min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
-        }
-        return best
-    }
+    private static func best(_ body: () -> Void) -> Double { bestTime(body) }
 }
