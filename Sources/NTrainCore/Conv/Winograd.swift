@@ -27,26 +27,21 @@ extension Kernels {
         let plane = rows * cols
         for r in 0..<rows {
             for s in 0..<cols {
-                var k = [Float](repeating: 0, count: 9)
-                if forInputGradient {
-                    let src = weight + (s * c + r) * 9  // weight[s = o][r = c], rotated
-                    for j in 0..<9 { k[j] = src[8 - j] }
-                } else {
-                    let src = weight + (r * c + s) * 9
-                    for j in 0..<9 { k[j] = src[j] }
-                }
-                // t = G k (4x3), then U = t Gᵀ (4x4).
-                var t = [Float](repeating: 0, count: 12)
-                for j in 0..<3 {
-                    let k0 = k[j], k1 = k[3 + j], k2 = k[6 + j]
-                    t[j] = k0
-                    t[3 + j] = 0.5 * (k0 + k1 + k2)
-                    t[6 + j] = 0.5 * (k0 - k1 + k2)
-                    t[9 + j] = k2
+                // Kernel element (i, j); for the input gradient weight[s = o][r = c], rotated.
+                let src = forInputGradient ? weight + (s * c + r) * 9 : weight + (r * c + s) * 9
+                @inline(__always) func k(_ i: Int, _ j: Int) -> Float { forInputGradient ? src[8 - 3 * i - j] : src[3 * i + j] }
+                // Row i of t = G k (4x3); U = t Gᵀ (4x4) row by row.
+                @inline(__always) func t(_ i: Int, _ j: Int) -> Float {
+                    switch i {
+                    case 0: return k(0, j)
+                    case 1: return 0.5 * (k(0, j) + k(1, j) + k(2, j))
+                    case 2: return 0.5 * (k(0, j) - k(1, j) + k(2, j))
+                    default: return k(2, j)
+                    }
                 }
                 let d = u + r * cols + s
                 for i in 0..<4 {
-                    let t0 = t[i * 3], t1 = t[i * 3 + 1], t2 = t[i * 3 + 2]
+                    let t0 = t(i, 0), t1 = t(i, 1), t2 = t(i, 2)
                     d[(i * 4) * plane] = t0
                     d[(i * 4 + 1) * plane] = 0.5 * (t0 + t1 + t2)
                     d[(i * 4 + 2) * plane] = 0.5 * (t0 - t1 + t2)

@@ -118,6 +118,10 @@ extension ConfigSection {
     func applies(_ field: ConfigField<Self>) -> Bool { field.cases.map { $0.contains(variant) } ?? true }
 
     /// `init(from:)` of a section: each field, then `finishDecoding`.
+    /// Sections decode and encode through their fields (a section with more to do declares its own).
+    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
+
     init(fieldsFrom decoder: Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: ConfigKey.self)

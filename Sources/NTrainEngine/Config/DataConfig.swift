@@ -33,8 +33,6 @@ public struct DataConfig: ConfigSection {
 
     public init() { self.init(dataset: .mnist) }
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var variants: (key: String, values: [String], absent: String?)? { ("dataset", DatasetName.allCases.map(\.rawValue), nil) }
 

@@ -34,8 +34,6 @@ public struct ExperimentConfig: ConfigSection {
         if !(try decoder.container(keyedBy: ConfigKey.self)).has("name") { name = (decoder.userInfo[Self.defaultNameKey] as? String) ?? name }
     }
 
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
-
     static var fields: [ConfigField<Self>] {
         [
             .value("name", \.name, .runName, example: #""other""#, default: "the config file's base name",

@@ -7,8 +7,6 @@ extension LayerSpec {
         public var bias = true
 
         public init() {}
-        public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
         static var fields: [ConfigField<Self>] {
             [.value("out", \.out, .integer(.width), example: "3", "output features").isRequired(),
@@ -20,32 +18,24 @@ extension LayerSpec {
     public struct DropoutOptions: ConfigSection {
         public var p = 0.5
         public init() {}
-        public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] { [.value("p", \.p, .number(.unitOpen), example: "0.2", "the probability of zeroing an element")] }
     }
 
     public struct SlopeOptions: ConfigSection {
         public var slope = 0.01
         public init() {}
-        public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] { [.value("slope", \.slope, .number(.any), example: "0.2", "for x < 0")] }
     }
 
     public struct AxisOptions: ConfigSection {
         public var axis = -1
         public init() {}
-        public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] { [.value("axis", \.axis, .integer(.any), example: "1", "")] }
     }
 
     public struct ScaleOptions: ConfigSection {
         public var factor = 1.0
         public init() {}
-        public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] {
             [.value("factor", \.factor, .number(.any), example: "0.5",
                     "multiplies by a constant (a fixed temperature on the logits, airbench's `Mul`)").isRequired()]
@@ -56,8 +46,6 @@ extension LayerSpec {
         public var times = 1
         public var layers: [LayerSpec] = []
         public init() {}
-        public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] {
             [.value("times", \.times, .integer(.repeats), example: "2", "").isRequired(),
              .value("layers", \.layers, .array(.deferred { LayerSpec.schema }, minCount: 1), example: #"[{"relu": {}}, {"identity": {}}]"#,
@@ -68,16 +56,12 @@ extension LayerSpec {
     /// The layers without options (`relu`, `flatten`, …): `{}`.
     public struct NoOptions: ConfigSection {
         public init() {}
-        public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] { [] }
     }
 }
 
 extension LayerSpec.Conv2dOptions: ConfigSection {
     public init() { self.init(out: 1, kernel: IntPair(1)) }
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [
@@ -100,8 +84,6 @@ extension LayerSpec.Conv2dOptions: ConfigSection {
 
 extension LayerSpec.PoolOptions: ConfigSection {
     public init() { self.init(kernel: IntPair(1)) }
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [
@@ -120,8 +102,6 @@ extension LayerSpec.PoolOptions: ConfigSection {
 }
 
 extension LayerSpec.BatchNormOptions: ConfigSection {
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [
@@ -134,8 +114,6 @@ extension LayerSpec.BatchNormOptions: ConfigSection {
 
 extension LayerSpec.ResidualOptions: ConfigSection {
     public init() { self.init(body: []) }
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [
@@ -150,8 +128,6 @@ extension LayerSpec.ResidualOptions: ConfigSection {
 
 extension LayerSpec.BranchesOptions: ConfigSection {
     public init() { self.init(merge: .add, paths: []) }
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [

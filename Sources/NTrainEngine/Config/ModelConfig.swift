@@ -28,8 +28,6 @@ public struct ModelConfig: ConfigSection {
 
     public init() { self.init(arch: .mlp) }
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     /// "" is a `layers` model (no `arch`).
     static var variants: (key: String, values: [String], absent: String?)? { ("arch", [""] + Architecture.allCases.map(\.rawValue), "") }

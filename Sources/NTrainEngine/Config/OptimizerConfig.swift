@@ -38,8 +38,6 @@ public struct OptimizerConfig: ConfigSection {
 
     public init() { self.init(type: .sgd) }
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var variants: (key: String, values: [String], absent: String?)? {
         ("type", OptimizerKind.allCases.map(\.rawValue), OptimizerKind.sgd.rawValue)

@@ -21,8 +21,6 @@ public struct ParameterGroupConfig: ConfigSection {
 
     public init() {}
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [

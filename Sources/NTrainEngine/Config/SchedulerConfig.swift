@@ -52,8 +52,6 @@ public struct SchedulerConfig: ConfigSection {
 
     public init() { self.init(type: .constant) }
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-
     /// Nested schedulers (inside chain and sequential) follow their parent's interval.
     public func encode(to encoder: Encoder) throws {
         try encodeFields(to: encoder, skipping: encoder.codingPath.count > 1 ? ["interval"] : [])

@@ -36,8 +36,6 @@ public struct LossConfig: ConfigSection {
         }
         try self.init(fieldsFrom: decoder)
     }
-
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 }
 
 /// Gradient clipping: by global L2 norm or elementwise by value.
@@ -76,8 +74,6 @@ public struct EarlyStopping: ConfigSection {
 
     public init() {}
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [
@@ -102,8 +98,6 @@ public struct EMAConfig: ConfigSection {
 
     public init(decay: Double) { self.decay = decay }
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [.value("decay", \.decay, .number(.unitExclusive), example: "0.99", "d: after every optimizer step the average becomes d · average + (1 − d) · weights")]
@@ -136,8 +130,6 @@ public struct TrainConfig: ConfigSection {
 
     public init() {}
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [
@@ -176,8 +168,6 @@ public struct CheckpointConfig: ConfigSection {
 
     public init() {}
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [
@@ -202,8 +192,6 @@ public struct LoggingConfig: ConfigSection {
 
     public init() {}
 
-    public init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
     static var fields: [ConfigField<Self>] {
         [

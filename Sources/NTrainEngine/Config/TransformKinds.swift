@@ -87,8 +87,6 @@ extension TransformKinds {
         var mean: [Double] = []
         var std: [Double] = []
         init() {}
-        init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] {
             [.value("mean", \.mean, .array(.number(.any), minCount: 1), example: "[0.5]", "").isRequired(),
              .value("std", \.std, .array(.number(.positive), minCount: 1), example: "[0.25]", "").isRequired()]
@@ -104,8 +102,6 @@ extension TransformKinds {
         var size = IntPair(1)
         var padding = 0
         init() {}
-        init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] {
             [.value("size", \.size, .pair(.atLeastOne), example: "3", "").isRequired(),
              .value("padding", \.padding, .integer(.nonNegative), example: "1", "")]
@@ -115,8 +111,6 @@ extension TransformKinds {
     struct FlipOptions: ConfigSection {
         var p = 0.5
         init() {}
-        init(from decoder: Decoder) throws { try self.init(fieldsFrom: decoder) }
-        func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
         static var fields: [ConfigField<Self>] { [.value("p", \.p, .number(.unitClosed), example: "0.25", "")] }
     }
 }
